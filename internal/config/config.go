@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/yaml"
+)
+
+// Defaults, the kubelet's where it has one.
+const (
+	DefaultStaticPodPath            = "/etc/kubernetes/manifests"
+	DefaultContainerRuntimeEndpoint = "unix:///run/containerd/containerd.sock"
+	DefaultRootDir                  = "/var/lib/minikubelet"
+	DefaultAPISocket                = "/run/minikubelet/minikubelet.sock"
+	DefaultPodLogsDir               = "/var/log/pods"
+	DefaultFileCheckFrequency       = 20 * time.Second
+	DefaultRuntimeRequestTimeout    = 2 * time.Minute
+	DefaultBackoffInitial           = 10 * time.Second
+	DefaultBackoffMax               = 300 * time.Second
+)
+
+// Config is the daemon's configuration.
+type Config struct {
+	// StaticPodPath is the directory of pod manifests.
+	StaticPodPath string `json:"staticPodPath,omitempty"`
+	// ContainerRuntimeEndpoint is the CRI socket.
+	ContainerRuntimeEndpoint string `json:"containerRuntimeEndpoint,omitempty"`
+	// HostnameOverride names the node instead of the hostname.
+	HostnameOverride string `json:"hostnameOverride,omitempty"`
+	// RootDir holds the daemon's state (emptyDir volumes, ...).
+	RootDir string `json:"rootDir,omitempty"`
+	// APISocket is the unix socket of the local API.
+	APISocket string `json:"apiSocket,omitempty"`
+	// PodLogsDir is the root of the pods' log directories.
+	PodLogsDir string `json:"podLogsDir,omitempty"`
+	// FileCheckFrequency is the period of the full rescan of StaticPodPath.
+	FileCheckFrequency metav1.Duration `json:"fileCheckFrequency,omitempty"`
+	// RuntimeRequestTimeout bounds each CRI call.
+	RuntimeRequestTimeout metav1.Duration `json:"runtimeRequestTimeout,omitempty"`
+	// CrashLoopBackOff shapes the container restart backoff.
+	CrashLoopBackOff CrashLoopBackOff `json:"crashLoopBackOff,omitempty"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"logLevel,omitempty"`
+}
+
+// CrashLoopBackOff is the container restart backoff: the first restart is
+// immediate, then InitialContainerRestartPeriod, doubling up to
+// MaxContainerRestartPeriod.
+type CrashLoopBackOff struct {
+	InitialContainerRestartPeriod metav1.Duration `json:"initialContainerRestartPeriod,omitempty"`
+	MaxContainerRestartPeriod     metav1.Duration `json:"maxContainerRestartPeriod,omitempty"`
+}
+
+// Load reads a configuration file strictly: an unknown field is an error
+// that names it.
+func Load(path string) (Config, error) {
+	var c Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// WithDefaults fills in what is not set.
+func (c Config) WithDefaults() Config {
+	setString(&c.StaticPodPath, DefaultStaticPodPath)
+	setString(&c.ContainerRuntimeEndpoint, DefaultContainerRuntimeEndpoint)
+	setString(&c.RootDir, DefaultRootDir)
+	setString(&c.APISocket, DefaultAPISocket)
+	setString(&c.PodLogsDir, DefaultPodLogsDir)
+	setString(&c.LogLevel, "info")
+	setDuration(&c.FileCheckFrequency, DefaultFileCheckFrequency)
+	setDuration(&c.RuntimeRequestTimeout, DefaultRuntimeRequestTimeout)
+	setDuration(&c.CrashLoopBackOff.InitialContainerRestartPeriod, DefaultBackoffInitial)
+	setDuration(&c.CrashLoopBackOff.MaxContainerRestartPeriod, DefaultBackoffMax)
+	return c
+}
+
+func setString(s *string, def string) {
+	if *s == "" {
+		*s = def
+	}
+}
+
+func setDuration(d *metav1.Duration, def time.Duration) {
+	if d.Duration == 0 {
+		d.Duration = def
+	}
+}
+
+// Validate checks a defaulted configuration; the error names every bad
+// field.
+func (c Config) Validate() error {
+	var errs []error
+	for field, path := range map[string]string{"staticPodPath": c.StaticPodPath, "rootDir": c.RootDir, "apiSocket": c.APISocket, "podLogsDir": c.PodLogsDir} {
+		if !filepath.IsAbs(path) {
+			errs = append(errs, fmt.Errorf("%s: must be an absolute path, got %q", field, path))
+		}
+	}
+	if !strings.HasPrefix(c.ContainerRuntimeEndpoint, "unix://") && !strings.HasPrefix(c.ContainerRuntimeEndpoint, "/") {
+		errs = append(errs, fmt.Errorf("containerRuntimeEndpoint: must be a unix socket (unix:///path), got %q", c.ContainerRuntimeEndpoint))
+	}
+	if c.HostnameOverride != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(strings.ToLower(c.HostnameOverride)) {
+			errs = append(errs, fmt.Errorf("hostnameOverride: %q: %s", c.HostnameOverride, msg))
+		}
+	}
+	for field, d := range map[string]time.Duration{
+		"fileCheckFrequency":                             c.FileCheckFrequency.Duration,
+		"runtimeRequestTimeout":                          c.RuntimeRequestTimeout.Duration,
+		"crashLoopBackOff.initialContainerRestartPeriod": c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
+		"crashLoopBackOff.maxContainerRestartPeriod":     c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s: must not be negative, got %s", field, d))
+		}
+	}
+	if c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration < c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration {
+		errs = append(errs, errors.New("crashLoopBackOff: maxContainerRestartPeriod must not be less than initialContainerRestartPeriod"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("logLevel: must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// NodeName is the node's name: the hostname override or the hostname,
+// lowercased, as the kubelet names its node.
+func (c Config) NodeName() (string, error) {
+	if c.HostnameOverride != "" {
+		return strings.ToLower(strings.TrimSpace(c.HostnameOverride)), nil
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return "", fmt.Errorf("read the hostname (set hostnameOverride): %w", err)
+	}
+	return strings.ToLower(strings.TrimSpace(h)), nil
+}

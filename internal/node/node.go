@@ -1,0 +1,167 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minikubelet/minikubelet/internal/config"
+	"github.com/minikubelet/minikubelet/internal/podworker"
+	"github.com/minikubelet/minikubelet/internal/runtime"
+	"github.com/minikubelet/minikubelet/internal/sandbox"
+	"github.com/minikubelet/minikubelet/internal/server"
+	"github.com/minikubelet/minikubelet/internal/staticpods"
+	"github.com/minikubelet/minikubelet/internal/status"
+)
+
+// Run runs the daemon with cfg (defaulted and validated) until ctx ends.
+// Pods keep running when it returns: the next run adopts them.
+func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
+	nodeName, err := cfg.NodeName()
+	if err != nil {
+		return err
+	}
+	log = log.With(zap.String("node", nodeName))
+	rt, err := runtime.Dial(ctx, cfg.ContainerRuntimeEndpoint, cfg.RuntimeRequestTimeout.Duration)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	importer := func(ctx context.Context, archive io.Reader, ref string) error {
+		return runtime.ImportImage(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), archive, ref, "")
+	}
+	sandboxImage, err := sandbox.EnsurePauseImage(ctx, rt, rt, importer, log)
+	if err != nil {
+		return err
+	}
+	hostIP := nodeAddress()
+	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
+		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
+
+	store := status.NewStore()
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	manager := podworker.NewManager(podworker.Config{
+		Runtime:        rt,
+		Images:         rt,
+		Status:         store,
+		Logger:         log,
+		NodeName:       nodeName,
+		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},
+		HostIP:         hostIP,
+		BackoffInitial: cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
+		BackoffMax:     cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
+	})
+	source := staticpods.New(staticpods.Config{
+		Dir:            cfg.StaticPodPath,
+		NodeName:       nodeName,
+		CheckFrequency: cfg.FileCheckFrequency.Duration,
+		Logger:         log.Named("staticpods"),
+	})
+	srv := server.New(store, registry, log.Named("api"))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	goRun := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	snapshots := make(chan staticpods.Snapshot)
+	goRun("pod workers", func() error { return manager.Run(ctx) })
+	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
+	goRun("API server", func() error { return srv.ServeUnix(ctx, cfg.APISocket) })
+	goRun("desired pods", func() error { return feedDesired(ctx, snapshots, manager, log) })
+
+	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
+		log.Debug("notify systemd", zap.Error(err))
+	}
+	<-ctx.Done()
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// feedDesired hands every snapshot of the manifest directory to the pod
+// workers, and logs each file's problem once.
+func feedDesired(ctx context.Context, snapshots <-chan staticpods.Snapshot, manager *podworker.Manager, log *zap.Logger) error {
+	reported := map[string]string{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case snap := <-snapshots:
+			pods := make([]*v1.Pod, 0, len(snap.Manifests))
+			current := map[string]string{}
+			for _, m := range snap.Manifests {
+				pods = append(pods, m.Pod)
+				if m.Err != nil {
+					current[m.Path] = m.Err.Error()
+				}
+			}
+			for _, fe := range snap.Errors {
+				current[fe.Path] = fe.Err.Error()
+			}
+			for path, msg := range current {
+				if reported[path] != msg {
+					log.Error("manifest rejected", zap.String("file", path), zap.String("error", msg))
+				}
+			}
+			reported = current
+			manager.SetDesired(pods)
+		}
+	}
+}
+
+// nodeAddress picks the node's address: the first global unicast IPv4
+// address of an interface that is up and not a bridge for pods.
+func nodeAddress() string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, iface := range ifaces {
+		if iface.Flags&net.FlagUp == 0 || iface.Flags&net.FlagLoopback != 0 || isPodInterface(iface.Name) {
+			continue
+		}
+		addrs, err := iface.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsGlobalUnicast() {
+				return ipn.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}
+
+func isPodInterface(name string) bool {
+	for _, prefix := range []string{"mkbr", "cni", "veth", "docker", "podman", "flannel"} {
+		if len(name) >= len(prefix) && name[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}

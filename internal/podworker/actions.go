@@ -1,0 +1,355 @@
+package podworker
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minikubelet/minikubelet/internal/status"
+)
+
+// Reasons a container waits, as the kubelet reports them.
+const (
+	reasonCrashLoopBackOff     = status.ReasonCrashLoopBackOff
+	reasonCreateContainerError = "CreateContainerError"
+	reasonRunContainerError    = "RunContainerError"
+	reasonErrImagePull         = "ErrImagePull"
+	reasonImagePullBackOff     = "ImagePullBackOff"
+	reasonErrImageNeverPull    = "ErrImageNeverPull"
+	reasonCreatePodSandboxErr  = "CreatePodSandboxError"
+)
+
+// maxDeadInstances is how many exited instances of one container are kept
+// for its lastState; older ones are removed, as the kubelet's container GC
+// keeps one dead container per container name.
+const maxDeadInstances = 1
+
+// sandboxRecord is one sandbox the runtime has for the pod.
+type sandboxRecord struct {
+	ID        string
+	Ready     bool
+	Attempt   uint32
+	CreatedAt time.Time
+	IPs       []string
+}
+
+// containerRecord is one container instance the runtime has for the pod.
+type containerRecord struct {
+	status.ContainerRecord
+	SandboxID string
+	Hash      string
+	Init      bool
+}
+
+// observation is what the runtime has for one pod.
+type observation struct {
+	// Sandboxes, newest first.
+	Sandboxes []sandboxRecord
+	// Containers, every instance, in any order.
+	Containers []containerRecord
+}
+
+// containerStart asks for a new instance of a container.
+type containerStart struct {
+	Container    *v1.Container
+	Init         bool
+	RestartCount int32
+	// Restart is true when a previous instance exited: the restart goes
+	// through the backoff.
+	Restart bool
+}
+
+// containerKill asks to stop one running container.
+type containerKill struct {
+	ID      string
+	Name    string
+	Message string
+}
+
+// podActions is what one sync must do, decided by computeActions.
+type podActions struct {
+	// KillPod stops every container and sandbox of the pod before anything
+	// else.
+	KillPod bool
+	// CreateSandbox makes a new sandbox with SandboxAttempt; otherwise
+	// containers start in SandboxID.
+	CreateSandbox  bool
+	SandboxAttempt uint32
+	SandboxID      string
+	// Starts are started in order; an init container is always alone.
+	Starts []containerStart
+	Kills  []containerKill
+	// Removes are IDs of dead container instances no longer needed.
+	Removes []string
+	// Waiting holds why containers that should run do not yet.
+	Waiting map[string]status.Waiting
+	// Wake asks for a sync after this long (a backoff ends); zero for none.
+	Wake time.Duration
+}
+
+// decisionInput is everything computeActions looks at.
+type decisionInput struct {
+	Pod      *v1.Pod
+	Observed observation
+	Backoff  *backoff
+	Now      time.Time
+}
+
+// computeActions decides the next step for a pod that should run, from its
+// spec and what the runtime has, as the kubelet's computePodActions does:
+// sandbox first, then init containers one at a time (sidecars stay
+// running), then every app container; exited containers restart per the
+// restart policy, through the backoff.
+func computeActions(in decisionInput) podActions {
+	d := decider{in: in, latest: latestByName(in.Observed.Containers)}
+	d.acts.Waiting = map[string]status.Waiting{}
+	d.collectGarbage()
+	sandboxes := in.Observed.Sandboxes
+	if len(sandboxes) == 0 || !sandboxes[0].Ready {
+		d.replaceSandbox()
+		return d.acts
+	}
+	d.acts.SandboxID = sandboxes[0].ID
+	for _, c := range in.Observed.Containers {
+		if c.State == status.ContainerUnknown {
+			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: "container is in an unknown state"})
+		}
+	}
+	if !d.initContainers() {
+		return d.acts
+	}
+	for i := range in.Pod.Spec.Containers {
+		d.appContainer(&in.Pod.Spec.Containers[i])
+	}
+	return d.acts
+}
+
+type decider struct {
+	in     decisionInput
+	latest map[string][]containerRecord
+	acts   podActions
+}
+
+func (d *decider) pod() *v1.Pod { return d.in.Pod }
+
+// replaceSandbox handles a pod with no ready sandbox: the first start, or a
+// sandbox that died (then everything in it restarts from the beginning).
+func (d *decider) replaceSandbox() {
+	sandboxes := d.in.Observed.Sandboxes
+	if len(sandboxes) > 0 {
+		d.acts.SandboxAttempt = sandboxes[0].Attempt + 1
+	}
+	d.acts.KillPod = len(sandboxes) > 0 || len(d.in.Observed.Containers) > 0
+	// As the kubelet: a pod that never restarts does not get a new sandbox
+	// once its containers have been created.
+	if d.pod().Spec.RestartPolicy == v1.RestartPolicyNever && len(d.in.Observed.Containers) > 0 {
+		return
+	}
+	spec := &d.pod().Spec
+	if len(spec.InitContainers) > 0 {
+		c := &spec.InitContainers[0]
+		d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: true, RestartCount: d.nextRestartCount(c.Name)})
+	} else {
+		for i := range spec.Containers {
+			c := &spec.Containers[i]
+			latest := d.newest(c.Name)
+			if latest != nil && !shouldRestart(spec.RestartPolicy, latest) {
+				continue
+			}
+			d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, RestartCount: d.nextRestartCount(c.Name)})
+		}
+	}
+	d.acts.CreateSandbox = len(d.acts.Starts) > 0
+}
+
+// initContainers decides for the init containers and reports whether they
+// are all done, so app containers may run.
+func (d *decider) initContainers() bool {
+	spec := &d.pod().Spec
+	appStarted := false
+	for i := range spec.Containers {
+		if d.newest(spec.Containers[i].Name) != nil {
+			appStarted = true
+			break
+		}
+	}
+	for i := range spec.InitContainers {
+		c := &spec.InitContainers[i]
+		latest := d.newest(c.Name)
+		if isSidecar(c) {
+			switch {
+			case latest == nil:
+				d.start(c, true)
+			case latest.State == status.ContainerRunning:
+				continue
+			default:
+				d.restartThroughBackoff(c, true, latest)
+			}
+			// Until the app containers have started, the next init
+			// container waits for this sidecar to be running.
+			if !appStarted {
+				return false
+			}
+			continue
+		}
+		if appStarted {
+			continue
+		}
+		switch {
+		case latest == nil:
+			d.start(c, true)
+			return false
+		case latest.State == status.ContainerRunning:
+			return false
+		case latest.State == status.ContainerExited && latest.ExitCode == 0:
+			continue
+		case spec.RestartPolicy == v1.RestartPolicyNever && latest.State == status.ContainerExited:
+			// A failed init container under Never fails the pod: what
+			// still runs (sidecars) is stopped.
+			d.killRunning()
+			return false
+		default:
+			d.restartThroughBackoff(c, true, latest)
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decider) appContainer(c *v1.Container) {
+	latest := d.newest(c.Name)
+	switch {
+	case latest == nil:
+		d.start(c, false)
+	case latest.State == status.ContainerRunning:
+	case latest.State == status.ContainerCreated:
+		// Created but never started (the daemon stopped in between): a
+		// fresh instance replaces it.
+		d.acts.Removes = append(d.acts.Removes, latest.ID)
+		d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, RestartCount: latest.RestartCount + 1})
+	case shouldRestart(d.pod().Spec.RestartPolicy, latest):
+		d.restartThroughBackoff(c, false, latest)
+	}
+}
+
+func (d *decider) start(c *v1.Container, init bool) {
+	d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: init, RestartCount: d.nextRestartCount(c.Name)})
+}
+
+// restartThroughBackoff restarts an exited container now, or records that
+// it waits in CrashLoopBackOff and when to look again.
+func (d *decider) restartThroughBackoff(c *v1.Container, init bool, latest *containerRecord) {
+	if latest.State == status.ContainerUnknown {
+		return // killed first; restarted by a later sync
+	}
+	if wait, waiting := d.backoffWait(c.Name, latest.FinishedAt); waiting {
+		d.acts.Waiting[c.Name] = status.Waiting{
+			Reason:  reasonCrashLoopBackOff,
+			Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", d.in.Backoff.period(c.Name), c.Name, podDescription(d.pod())),
+		}
+		if d.acts.Wake == 0 || wait < d.acts.Wake {
+			d.acts.Wake = wait
+		}
+		return
+	}
+	d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: init, RestartCount: latest.RestartCount + 1, Restart: true})
+}
+
+func (d *decider) backoffWait(name string, finished time.Time) (time.Duration, bool) {
+	if d.in.Backoff == nil {
+		return 0, false
+	}
+	waiting, wait := d.in.Backoff.inBackoff(name, finished, d.in.Now)
+	return wait, waiting
+}
+
+func (d *decider) killRunning() {
+	for _, c := range d.in.Observed.Containers {
+		if c.State == status.ContainerRunning {
+			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: "init container failed and the pod's restartPolicy is Never"})
+		}
+	}
+}
+
+// collectGarbage removes dead instances beyond the newest ones kept for
+// lastState.
+func (d *decider) collectGarbage() {
+	for _, instances := range d.latest {
+		dead := 0
+		for _, r := range instances {
+			if r.State != status.ContainerExited {
+				continue
+			}
+			dead++
+			// The newest instance is kept whatever its state: it carries
+			// the restart count.
+			if dead > maxDeadInstances && r.ID != instances[0].ID {
+				d.acts.Removes = append(d.acts.Removes, r.ID)
+			}
+		}
+	}
+	sort.Strings(d.acts.Removes)
+}
+
+func (d *decider) newest(name string) *containerRecord {
+	if rs := d.latest[name]; len(rs) > 0 {
+		return &rs[0]
+	}
+	return nil
+}
+
+func (d *decider) nextRestartCount(name string) int32 {
+	if r := d.newest(name); r != nil {
+		return r.RestartCount + 1
+	}
+	return 0
+}
+
+// shouldRestart applies the restart policy to an instance that is not
+// running.
+func shouldRestart(policy v1.RestartPolicy, r *containerRecord) bool {
+	if r.State == status.ContainerRunning {
+		return false
+	}
+	if r.State != status.ContainerExited {
+		return true
+	}
+	switch policy {
+	case v1.RestartPolicyNever:
+		return false
+	case v1.RestartPolicyOnFailure:
+		return r.ExitCode != 0
+	default:
+		return true
+	}
+}
+
+// isSidecar reports whether an init container is a native sidecar.
+func isSidecar(c *v1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == v1.ContainerRestartPolicyAlways
+}
+
+// latestByName groups instances by container name, newest first.
+func latestByName(records []containerRecord) map[string][]containerRecord {
+	m := make(map[string][]containerRecord)
+	for _, r := range records {
+		m[r.Name] = append(m[r.Name], r)
+	}
+	for _, rs := range m {
+		sort.SliceStable(rs, func(i, j int) bool {
+			if rs[i].RestartCount != rs[j].RestartCount {
+				return rs[i].RestartCount > rs[j].RestartCount
+			}
+			return rs[i].CreatedAt.After(rs[j].CreatedAt)
+		})
+	}
+	return m
+}
+
+// podDescription names a pod in messages as the kubelet does:
+// name_namespace(uid).
+func podDescription(pod *v1.Pod) string {
+	return fmt.Sprintf("%s_%s(%s)", pod.Name, pod.Namespace, pod.UID)
+}

@@ -1,0 +1,264 @@
+package podworker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/utils/clock"
+
+	"github.com/minikubelet/minikubelet/internal/runtime"
+	"github.com/minikubelet/minikubelet/internal/sandbox"
+)
+
+// defaultResyncInterval is how often the manager relists the runtime to
+// notice changes no event told it about.
+const defaultResyncInterval = time.Second
+
+// Config wires a Manager.
+type Config struct {
+	Runtime runtimeService
+	Images  imageService
+	Status  statusSink
+	Logger  *zap.Logger
+	Clock   clock.WithTicker
+	// NodeName is the node this daemon runs pods as; it only ever touches
+	// sandboxes labelled with it.
+	NodeName string
+	// Sandbox shapes every pod's sandbox.
+	Sandbox sandbox.Options
+	// HostIP is the node's address, shown as hostIP and used as podIP of
+	// host-network pods.
+	HostIP string
+	// ResyncInterval is the relist period (1 s when zero).
+	ResyncInterval time.Duration
+	// BackoffInitial and BackoffMax shape the restart backoff (10 s and
+	// 300 s when zero).
+	BackoffInitial, BackoffMax time.Duration
+}
+
+// Manager owns the pod workers: it starts one per desired pod, tells it to
+// stop when its pod is no longer desired, holds a replacement back until
+// the pod it replaces is gone, and stops what belongs to no desired pod.
+type Manager struct {
+	cfg   Config
+	log   *zap.Logger
+	clock clock.WithTicker
+
+	mu          sync.Mutex
+	ctx         context.Context // set by Run; nil before
+	desired     map[types.UID]*v1.Pod
+	haveDesired bool
+	// relisted is true once the runtime has been listed: no worker starts
+	// before, so that a pod replacing one left from an earlier run of the
+	// daemon waits for it to stop.
+	relisted bool
+	workers  map[types.UID]*worker
+	wg       sync.WaitGroup
+	// fingerprints of each pod's runtime objects at the last relist.
+	fingerprints map[types.UID]string
+}
+
+// NewManager returns a manager; nothing runs until Run.
+func NewManager(cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.ResyncInterval <= 0 {
+		cfg.ResyncInterval = defaultResyncInterval
+	}
+	if cfg.Sandbox.PodLogsDir == "" {
+		cfg.Sandbox.PodLogsDir = sandbox.DefaultPodLogsDir
+	}
+	return &Manager{
+		cfg:          cfg,
+		log:          cfg.Logger,
+		clock:        cfg.Clock,
+		desired:      map[types.UID]*v1.Pod{},
+		workers:      map[types.UID]*worker{},
+		fingerprints: map[types.UID]string{},
+	}
+}
+
+// SetDesired replaces the set of pods that should run.
+func (m *Manager) SetDesired(pods []*v1.Pod) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.desired = make(map[types.UID]*v1.Pod, len(pods))
+	for _, p := range pods {
+		m.desired[p.UID] = p
+	}
+	m.haveDesired = true
+	m.reconcileLocked()
+}
+
+// Wake asks the worker of the pod with uid to sync now.
+func (m *Manager) Wake(uid types.UID) {
+	m.mu.Lock()
+	w := m.workers[uid]
+	m.mu.Unlock()
+	if w != nil {
+		w.wake()
+	}
+}
+
+// Run relists the runtime every resync interval until ctx ends, then waits
+// for the workers to return. Pods keep running in the runtime: a daemon
+// that stops leaves them to the next one to adopt.
+func (m *Manager) Run(ctx context.Context) error {
+	m.mu.Lock()
+	m.ctx = ctx
+	m.mu.Unlock()
+	ticker := m.clock.NewTicker(m.cfg.ResyncInterval)
+	defer ticker.Stop()
+	for {
+		if err := m.relist(ctx); err != nil && ctx.Err() == nil {
+			m.log.Warn("relist the runtime", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			m.wg.Wait()
+			return nil
+		case <-ticker.C():
+		}
+	}
+}
+
+// reconcileLocked starts and stops workers to match the desired set.
+func (m *Manager) reconcileLocked() {
+	if m.ctx == nil || m.ctx.Err() != nil || !m.relisted {
+		return
+	}
+	for uid, w := range m.workers {
+		if _, ok := m.desired[uid]; !ok {
+			w.requestTerminate()
+		}
+	}
+	uids := make([]types.UID, 0, len(m.desired))
+	for uid := range m.desired {
+		uids = append(uids, uid)
+	}
+	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
+	for _, uid := range uids {
+		if _, ok := m.workers[uid]; ok {
+			continue
+		}
+		pod := m.desired[uid]
+		key := pod.Namespace + "/" + pod.Name
+		if m.hasOtherWorkerLocked(key, uid) {
+			// The pod it replaces stops first; this one starts when that
+			// worker is done.
+			continue
+		}
+		m.startWorkerLocked(newWorker(m, pod, false))
+	}
+}
+
+func (m *Manager) hasOtherWorkerLocked(key string, uid types.UID) bool {
+	for other, w := range m.workers {
+		if other != uid && w.podKey == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manager) startWorkerLocked(w *worker) {
+	m.workers[w.uid] = w
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		w.run(m.ctx)
+	}()
+}
+
+// workerDone is called by a worker that has stopped its pod for good.
+func (m *Manager) workerDone(w *worker) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.workers[w.uid] == w {
+		delete(m.workers, w.uid)
+	}
+	delete(m.fingerprints, w.uid)
+	m.reconcileLocked()
+}
+
+// relist lists everything this daemon made in the runtime, wakes the
+// workers of pods whose objects changed, and, once the desired set is
+// known, starts stopping pods that no manifest asks for.
+func (m *Manager) relist(ctx context.Context) error {
+	selector := map[string]string{runtime.LabelManaged: "true", runtime.LabelNode: m.cfg.NodeName}
+	sandboxes, err := m.cfg.Runtime.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: selector})
+	if err != nil {
+		return fmt.Errorf("list sandboxes: %w", err)
+	}
+	containers, err := m.cfg.Runtime.ListContainers(ctx, &runtimeapi.ContainerFilter{LabelSelector: selector})
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	prints := map[types.UID][]string{}
+	orphans := map[types.UID]*runtimeapi.PodSandbox{}
+	for _, s := range sandboxes {
+		uid := types.UID(s.Labels[runtime.LabelPodUID])
+		prints[uid] = append(prints[uid], "s"+s.Id+":"+s.State.String())
+		orphans[uid] = s
+	}
+	for _, c := range containers {
+		uid := types.UID(c.Labels[runtime.LabelPodUID])
+		prints[uid] = append(prints[uid], "c"+c.Id+":"+c.State.String())
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for uid, parts := range prints {
+		sort.Strings(parts)
+		print := strings.Join(parts, ",")
+		if w, ok := m.workers[uid]; ok {
+			if m.fingerprints[uid] != print {
+				w.wake()
+			}
+			m.fingerprints[uid] = print
+			continue
+		}
+		if _, desired := m.desired[uid]; desired || !m.haveDesired || ctx.Err() != nil {
+			continue
+		}
+		if s, ok := orphans[uid]; ok {
+			m.log.Info("stopping a pod no manifest asks for", zap.String("pod", s.Labels[runtime.LabelPodNamespace]+"/"+s.Labels[runtime.LabelPodName]), zap.String("uid", string(uid)))
+			w := newWorker(m, orphanPod(s), true)
+			w.terminate = true
+			m.startWorkerLocked(w)
+			m.fingerprints[uid] = print
+		}
+	}
+	if !m.relisted && m.haveDesired {
+		m.relisted = true
+		m.reconcileLocked()
+	}
+	return nil
+}
+
+// orphanPod rebuilds what a worker needs to stop a pod from its sandbox's
+// labels and annotations.
+func orphanPod(s *runtimeapi.PodSandbox) *v1.Pod {
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{
+		Name:      s.Labels[runtime.LabelPodName],
+		Namespace: s.Labels[runtime.LabelPodNamespace],
+		UID:       types.UID(s.Labels[runtime.LabelPodUID]),
+	}}
+	if g, err := strconv.ParseInt(s.Annotations[runtime.AnnotationPodTerminationGracePeriod], 10, 64); err == nil {
+		pod.Spec.TerminationGracePeriodSeconds = &g
+	}
+	return pod
+}

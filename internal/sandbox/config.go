@@ -1,0 +1,242 @@
+package sandbox
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/minikubelet/minikubelet/internal/runtime"
+)
+
+// DefaultPodLogsDir is where pod logs go, as the kubelet's podLogsDir.
+const DefaultPodLogsDir = "/var/log/pods"
+
+// maxHostnameLen is the kernel's limit on a hostname (and a DNS label's).
+const maxHostnameLen = 63
+
+// Options are the node-wide settings that shape every sandbox.
+type Options struct {
+	// PodLogsDir is the root of pod log directories.
+	PodLogsDir string
+	// CgroupParent is the cgroup under which pod cgroups are made; empty
+	// leaves the choice to the runtime.
+	CgroupParent string
+}
+
+// LogDirectory is the directory that holds the pod's container logs:
+// <podLogsDir>/<namespace>_<name>_<uid>, as the kubelet lays it out.
+func LogDirectory(podLogsDir string, pod *v1.Pod) string {
+	return filepath.Join(podLogsDir, fmt.Sprintf("%s_%s_%s", pod.Namespace, pod.Name, pod.UID))
+}
+
+// Labels are the labels of a pod's sandbox: the pod's own, plus the ones that
+// tie it to the pod.
+func Labels(pod *v1.Pod) map[string]string {
+	labels := make(map[string]string, len(pod.Labels)+4)
+	for k, v := range pod.Labels {
+		labels[k] = v
+	}
+	labels[runtime.LabelPodName] = pod.Name
+	labels[runtime.LabelPodNamespace] = pod.Namespace
+	labels[runtime.LabelPodUID] = string(pod.UID)
+	labels[runtime.LabelManaged] = "true"
+	labels[runtime.LabelNode] = pod.Spec.NodeName
+	return labels
+}
+
+// Config builds the CRI sandbox configuration for a pod. attempt counts the
+// sandboxes made for the pod before this one.
+func Config(pod *v1.Pod, attempt uint32, opts Options) *runtimeapi.PodSandboxConfig {
+	logsDir := opts.PodLogsDir
+	if logsDir == "" {
+		logsDir = DefaultPodLogsDir
+	}
+	annotations := make(map[string]string, len(pod.Annotations)+1)
+	for k, v := range pod.Annotations {
+		annotations[k] = v
+	}
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		annotations[runtime.AnnotationPodTerminationGracePeriod] = fmt.Sprint(*g)
+	}
+	cfg := &runtimeapi.PodSandboxConfig{
+		Metadata: &runtimeapi.PodSandboxMetadata{
+			Name:      pod.Name,
+			Namespace: pod.Namespace,
+			Uid:       string(pod.UID),
+			Attempt:   attempt,
+		},
+		LogDirectory: LogDirectory(logsDir, pod),
+		DnsConfig:    dnsConfig(pod),
+		PortMappings: portMappings(pod),
+		Labels:       Labels(pod),
+		Annotations:  annotations,
+		Linux: &runtimeapi.LinuxPodSandboxConfig{
+			CgroupParent:    opts.CgroupParent,
+			SecurityContext: securityContext(pod),
+			Sysctls:         sysctls(pod),
+		},
+	}
+	// runc cannot set a hostname without a private UTS namespace, which a
+	// host-network pod does not have.
+	if !pod.Spec.HostNetwork {
+		cfg.Hostname = Hostname(pod)
+	}
+	return cfg
+}
+
+// Hostname is the pod's hostname: spec.hostname, or the pod's name cut to
+// 63 characters without a trailing '-' or '.', as the kubelet makes it.
+func Hostname(pod *v1.Pod) string {
+	if pod.Spec.Hostname != "" {
+		return pod.Spec.Hostname
+	}
+	name := pod.Name
+	if len(name) > maxHostnameLen {
+		name = strings.TrimRight(name[:maxHostnameLen], "-.")
+	}
+	return name
+}
+
+// NamespaceOptions are the Linux namespaces a pod's sandbox and containers
+// use.
+func NamespaceOptions(pod *v1.Pod) *runtimeapi.NamespaceOption {
+	ns := &runtimeapi.NamespaceOption{
+		Network: runtimeapi.NamespaceMode_POD,
+		Pid:     runtimeapi.NamespaceMode_CONTAINER,
+		Ipc:     runtimeapi.NamespaceMode_POD,
+	}
+	if pod.Spec.HostNetwork {
+		ns.Network = runtimeapi.NamespaceMode_NODE
+	}
+	if pod.Spec.HostIPC {
+		ns.Ipc = runtimeapi.NamespaceMode_NODE
+	}
+	switch {
+	case pod.Spec.HostPID:
+		ns.Pid = runtimeapi.NamespaceMode_NODE
+	case pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace:
+		ns.Pid = runtimeapi.NamespaceMode_POD
+	}
+	return ns
+}
+
+func securityContext(pod *v1.Pod) *runtimeapi.LinuxSandboxSecurityContext {
+	sc := &runtimeapi.LinuxSandboxSecurityContext{
+		NamespaceOptions: NamespaceOptions(pod),
+		Privileged:       anyPrivileged(pod),
+	}
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		if psc.RunAsUser != nil {
+			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
+		}
+		if psc.RunAsGroup != nil {
+			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
+		}
+		sc.SupplementalGroups = append(sc.SupplementalGroups, psc.SupplementalGroups...)
+		if psc.FSGroup != nil {
+			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
+		}
+	}
+	return sc
+}
+
+func anyPrivileged(pod *v1.Pod) bool {
+	for _, list := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range list {
+			if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sysctls(pod *v1.Pod) map[string]string {
+	if pod.Spec.SecurityContext == nil || len(pod.Spec.SecurityContext.Sysctls) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(pod.Spec.SecurityContext.Sysctls))
+	for _, s := range pod.Spec.SecurityContext.Sysctls {
+		m[s.Name] = s.Value
+	}
+	return m
+}
+
+// portMappings maps every container port that asks for a host port.
+func portMappings(pod *v1.Pod) []*runtimeapi.PortMapping {
+	var out []*runtimeapi.PortMapping
+	for _, list := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range list {
+			for _, p := range c.Ports {
+				if p.HostPort <= 0 {
+					continue
+				}
+				out = append(out, &runtimeapi.PortMapping{
+					Protocol:      protocol(p.Protocol),
+					ContainerPort: p.ContainerPort,
+					HostPort:      p.HostPort,
+					HostIp:        p.HostIP,
+				})
+			}
+		}
+	}
+	return out
+}
+
+func protocol(p v1.Protocol) runtimeapi.Protocol {
+	switch p {
+	case v1.ProtocolUDP:
+		return runtimeapi.Protocol_UDP
+	case v1.ProtocolSCTP:
+		return runtimeapi.Protocol_SCTP
+	default:
+		return runtimeapi.Protocol_TCP
+	}
+}
+
+// dnsConfig returns the resolver configuration for the pod, or nil to let
+// the runtime copy the node's /etc/resolv.conf. With no cluster DNS on a
+// single node, ClusterFirst falls back to the node's resolver as the
+// kubelet does when it has no clusterDNS configured.
+func dnsConfig(pod *v1.Pod) *runtimeapi.DNSConfig {
+	if pod.Spec.DNSPolicy != v1.DNSNone && pod.Spec.DNSConfig == nil {
+		return nil
+	}
+	cfg := &runtimeapi.DNSConfig{}
+	if pod.Spec.DNSPolicy != v1.DNSNone {
+		// The node's resolver is merged in by the runtime only when no
+		// config is given, so read it here.
+		cfg.Servers, cfg.Searches, cfg.Options = hostResolver()
+	}
+	if dc := pod.Spec.DNSConfig; dc != nil {
+		cfg.Servers = appendUnique(cfg.Servers, dc.Nameservers...)
+		cfg.Searches = appendUnique(cfg.Searches, dc.Searches...)
+		for _, o := range dc.Options {
+			opt := o.Name
+			if o.Value != nil {
+				opt += ":" + *o.Value
+			}
+			cfg.Options = appendUnique(cfg.Options, opt)
+		}
+	}
+	return cfg
+}
+
+func appendUnique(list []string, items ...string) []string {
+	for _, it := range items {
+		found := false
+		for _, have := range list {
+			if have == it {
+				found = true
+				break
+			}
+		}
+		if !found {
+			list = append(list, it)
+		}
+	}
+	return list
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// socketMode keeps the API to root: it can read every pod's spec.
+const socketMode = 0o600
+
+// shutdownTimeout bounds how long in-flight requests may finish on stop.
+const shutdownTimeout = 5 * time.Second
+
+// podLister is where the server reads pods from (status.Store).
+type podLister interface {
+	List() []v1.Pod
+}
+
+// Server serves the local API.
+type Server struct {
+	pods     podLister
+	log      *zap.Logger
+	registry *prometheus.Registry
+	handler  http.Handler
+}
+
+// New returns a server reading pods from pods and metrics from registry
+// (nil for none).
+func New(pods podLister, registry *prometheus.Registry, log *zap.Logger) *Server {
+	s := &Server{pods: pods, log: log, registry: registry}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /pods", s.listPods)
+	if registry != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	}
+	s.handler = mux
+	return s
+}
+
+// Handler returns the API's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ServeUnix listens on the unix socket at path (replacing a stale one) and
+// serves until ctx ends.
+func (s *Server) ServeUnix(ctx context.Context, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create API socket directory: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale API socket %s: %w", path, err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("listen on API socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, socketMode); err != nil {
+		l.Close()
+		return fmt.Errorf("restrict API socket %s: %w", path, err)
+	}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	s.log.Info("serving the API", zap.String("socket", path))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve API: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	os.Remove(path)
+	return err
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprint(w, "ok")
+}
+
+func (s *Server) listPods(w http.ResponseWriter, _ *http.Request) {
+	list := v1.PodList{
+		TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
+		Items:    s.pods.List(),
+	}
+	for i := range list.Items {
+		list.Items[i].TypeMeta = metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(&list); err != nil {
+		s.log.Debug("write pod list", zap.Error(err))
+	}
+}

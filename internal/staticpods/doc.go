@@ -1,0 +1,19 @@
+// Package staticpods owns the static pod manifest directory: which files in
+// it are manifests, how a file becomes a *v1.Pod (strict decoding, the API
+// server's defaults, the API server's validation plus the restrictions the
+// kubelet puts on static pods), how a pod is named (<metadata.name>-<nodeName>)
+// and given its UID (a hash of the decoded pod, the node name and the file
+// path), and the per-file errors a user needs to see.
+//
+// Data enters as files in Config.Dir. Source.Run watches the directory
+// (fsnotify, debounced, plus a periodic full rescan as a safety net) and
+// leaves through the channel it is given: a complete Snapshot of the desired
+// state each time the set of pods (by UID) or the set of errors changes.
+// DecodeManifest is the same decoding as a pure function, for tools and
+// tests.
+//
+// A file that becomes invalid while its pod runs does not stop the pod: the
+// snapshot keeps its last good version, with the error beside it. Two files
+// that declare the same pod: the first by file name wins, the second is
+// reported as an error until the first goes away.
+package staticpods
