@@ -20,8 +20,10 @@ log() { echo "node-down: $*" >&2; }
 }
 
 running() {
-	local state
-	state=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $state != Z* ]]
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
 }
 
 if [[ ! -f $PID_FILE ]]; then

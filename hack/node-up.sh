@@ -110,7 +110,7 @@ if command -v modprobe >/dev/null; then
 fi
 grep -qw overlay /proc/filesystems || log "warning: the kernel has no overlay filesystem: the overlayfs snapshotter will fail"
 if [[ $(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null) != 1 ]]; then
-	sysctl -q -w net.ipv4.ip_forward=1 ||
+	echo 1 2>/dev/null >/proc/sys/net/ipv4/ip_forward ||
 		log "warning: cannot enable net.ipv4.ip_forward: pods will not reach beyond the node"
 fi
 sysctl_conf=/etc/sysctl.d/99-minikubelet.conf
@@ -132,8 +132,10 @@ answers() {
 
 # running PID: the process exists and is not a zombie.
 running() {
-	local state
-	state=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $state != Z* ]]
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
 }
 
 # our_pid prints the pid of the containerd this script started, if it runs.

@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -87,6 +87,9 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	goRun("pod workers", func() error { return manager.Run(ctx) })
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
 	goRun("API server", func() error { return srv.ServeUnix(ctx, cfg.APISocket) })
+	goRun("containerd events", func() error {
+		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
+	})
 	goRun("desired pods", func() error { return feedDesired(ctx, snapshots, manager, log) })
 
 	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {

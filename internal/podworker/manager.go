@@ -66,6 +66,8 @@ type Manager struct {
 	wg       sync.WaitGroup
 	// fingerprints of each pod's runtime objects at the last relist.
 	fingerprints map[types.UID]string
+	// relistNow asks Run for a relist ahead of the ticker.
+	relistNow chan struct{}
 }
 
 // NewManager returns a manager; nothing runs until Run.
@@ -89,6 +91,7 @@ func NewManager(cfg Config) *Manager {
 		desired:      map[types.UID]*v1.Pod{},
 		workers:      map[types.UID]*worker{},
 		fingerprints: map[types.UID]string{},
+		relistNow:    make(chan struct{}, 1),
 	}
 }
 
@@ -101,7 +104,19 @@ func (m *Manager) SetDesired(pods []*v1.Pod) {
 		m.desired[p.UID] = p
 	}
 	m.haveDesired = true
+	if !m.relisted {
+		// Workers start after a relist that knows the desired set: ask
+		// for it now rather than at the next tick.
+		m.requestRelist()
+	}
 	m.reconcileLocked()
+}
+
+func (m *Manager) requestRelist() {
+	select {
+	case m.relistNow <- struct{}{}:
+	default:
+	}
 }
 
 // Wake asks the worker of the pod with uid to sync now.
@@ -112,6 +127,13 @@ func (m *Manager) Wake(uid types.UID) {
 	if w != nil {
 		w.wake()
 	}
+}
+
+// ContainerExited tells the manager that a container's process exited (a
+// containerd event): the relist that follows wakes the pod's worker at once
+// instead of at the next tick.
+func (m *Manager) ContainerExited(containerID string) {
+	m.requestRelist()
 }
 
 // Run relists the runtime every resync interval until ctx ends, then waits
@@ -132,6 +154,7 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.wg.Wait()
 			return nil
 		case <-ticker.C():
+		case <-m.relistNow:
 		}
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	serjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -63,15 +62,15 @@ var podDecoder = func() runtime.Decoder {
 // config.seen annotation, which needs a clock. Every error is a
 // *ManifestError naming path.
 func DecodeManifest(path string, data []byte, nodeName string) (*v1.Pod, error) {
+	if nodeName == "" {
+		return nil, &ManifestError{Path: path, Err: errors.New("the node name is empty; configure the node name")}
+	}
 	pod, errs, err := decodePod(data)
 	if err != nil {
 		return nil, &ManifestError{Path: path, Err: err}
 	}
 	if len(errs) > 0 {
 		return nil, &ManifestError{Path: path, Fields: sortErrors(errs)}
-	}
-	if nodeName == "" {
-		return nil, &ManifestError{Path: path, Err: errors.New("the node name is empty; configure the node name")}
 	}
 
 	pod.Status = v1.PodStatus{}
@@ -362,9 +361,4 @@ func sortedKeys[V any](m map[string]V) []string {
 func sortErrors(errs field.ErrorList) field.ErrorList {
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errs
-}
-
-// validNodeName reports whether pods can be named after nodeName.
-func validNodeName(nodeName string) []string {
-	return validation.IsDNS1123Subdomain(nodeName)
 }
