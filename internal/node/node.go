@@ -21,6 +21,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/server"
 	"github.com/minikubelet/minikubelet/internal/staticpods"
 	"github.com/minikubelet/minikubelet/internal/status"
+	"github.com/minikubelet/minikubelet/internal/volumes"
 )
 
 // Run runs the daemon with cfg (defaulted and validated) until ctx ends.
@@ -48,12 +49,15 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
 
 	store := status.NewStore()
+	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	manager := podworker.NewManager(podworker.Config{
 		Runtime:        rt,
 		Images:         rt,
 		Status:         store,
+		Volumes:        volumes.NewManager(cfg.RootDir),
+		Events:         events,
 		Logger:         log,
 		NodeName:       nodeName,
 		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},
@@ -67,7 +71,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		CheckFrequency: cfg.FileCheckFrequency.Duration,
 		Logger:         log.Named("staticpods"),
 	})
-	srv := server.New(store, registry, log.Named("api"))
+	srv := server.New(store, events, registry, log.Named("api"))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -41,6 +41,11 @@ type containerRecord struct {
 	SandboxID string
 	Hash      string
 	Init      bool
+	// LogPath is the instance's log file on the node.
+	LogPath string
+	// PreStop and Ports are the JSON the instance was annotated with, to
+	// stop it when its pod's spec is gone.
+	PreStop, Ports string
 }
 
 // observation is what the runtime has for one pod.
@@ -59,6 +64,10 @@ type containerStart struct {
 	// Restart is true when a previous instance exited: the restart goes
 	// through the backoff.
 	Restart bool
+	// ExistingID names an instance that was created but never started (the
+	// daemon stopped in between): it is started instead of a new one, so a
+	// container runs at most once per restart count.
+	ExistingID string
 }
 
 // containerKill asks to stop one running container.
@@ -66,6 +75,9 @@ type containerKill struct {
 	ID      string
 	Name    string
 	Message string
+	// GracePeriod overrides the pod's, in seconds (a probe's
+	// terminationGracePeriodSeconds); nil for the pod's.
+	GracePeriod *int64
 }
 
 // podActions is what one sync must do, decided by computeActions.
@@ -87,6 +99,9 @@ type podActions struct {
 	Waiting map[string]status.Waiting
 	// Wake asks for a sync after this long (a backoff ends); zero for none.
 	Wake time.Duration
+	// DeadlineExceeded is set once activeDeadlineSeconds has passed: the
+	// pod's containers are stopped for good and the pod is Failed.
+	DeadlineExceeded bool
 }
 
 // decisionInput is everything computeActions looks at.
@@ -95,7 +110,25 @@ type decisionInput struct {
 	Observed observation
 	Backoff  *backoff
 	Now      time.Time
+	// StartTime is when the pod was first acknowledged on the node, for
+	// activeDeadlineSeconds.
+	StartTime time.Time
+	// Unhealthy holds, by container ID, why a liveness or startup probe
+	// wants the container killed.
+	Unhealthy map[string]unhealthy
 }
+
+// unhealthy is a probe's verdict that a container must be restarted.
+type unhealthy struct {
+	Message     string
+	GracePeriod *int64
+}
+
+// Pod-level reasons, as the kubelet reports them.
+const (
+	reasonDeadlineExceeded  = "DeadlineExceeded"
+	messageDeadlineExceeded = "Pod was active on the node longer than the specified deadline"
+)
 
 // computeActions decides the next step for a pod that should run, from its
 // spec and what the runtime has, as the kubelet's computePodActions does:
@@ -106,6 +139,11 @@ func computeActions(in decisionInput) podActions {
 	d := decider{in: in, latest: latestByName(in.Observed.Containers)}
 	d.acts.Waiting = map[string]status.Waiting{}
 	d.collectGarbage()
+	if deadlineExceeded(in.Pod, in.StartTime, in.Now) {
+		d.acts.DeadlineExceeded = true
+		d.killRunning(messageDeadlineExceeded)
+		return d.acts
+	}
 	sandboxes := in.Observed.Sandboxes
 	if len(sandboxes) == 0 || !sandboxes[0].Ready {
 		d.replaceSandbox()
@@ -113,8 +151,13 @@ func computeActions(in decisionInput) podActions {
 	}
 	d.acts.SandboxID = sandboxes[0].ID
 	for _, c := range in.Observed.Containers {
-		if c.State == status.ContainerUnknown {
+		switch {
+		case c.State == status.ContainerUnknown:
 			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: "container is in an unknown state"})
+		case c.State == status.ContainerRunning:
+			if u, ok := in.Unhealthy[c.ID]; ok {
+				d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: u.Message, GracePeriod: u.GracePeriod})
+			}
 		}
 	}
 	if !d.initContainers() {
@@ -141,7 +184,7 @@ func (d *decider) replaceSandbox() {
 	if len(sandboxes) > 0 {
 		d.acts.SandboxAttempt = sandboxes[0].Attempt + 1
 	}
-	d.acts.KillPod = len(sandboxes) > 0 || len(d.in.Observed.Containers) > 0
+	d.acts.KillPod = anyReady(sandboxes) || anyRunning(d.in.Observed.Containers)
 	// As the kubelet: a pod that never restarts does not get a new sandbox
 	// once its containers have been created.
 	if d.pod().Spec.RestartPolicy == v1.RestartPolicyNever && len(d.in.Observed.Containers) > 0 {
@@ -155,7 +198,8 @@ func (d *decider) replaceSandbox() {
 		for i := range spec.Containers {
 			c := &spec.Containers[i]
 			latest := d.newest(c.Name)
-			if latest != nil && !shouldRestart(spec.RestartPolicy, latest) {
+			// Running containers die with the old sandbox and start again.
+			if latest != nil && latest.State == status.ContainerExited && !shouldRestart(spec.RestartPolicy, latest) {
 				continue
 			}
 			d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, RestartCount: d.nextRestartCount(c.Name)})
@@ -184,6 +228,8 @@ func (d *decider) initContainers() bool {
 				d.start(c, true)
 			case latest.State == status.ContainerRunning:
 				continue
+			case latest.State == status.ContainerCreated:
+				d.startExisting(c, true, latest)
 			default:
 				d.restartThroughBackoff(c, true, latest)
 			}
@@ -201,6 +247,9 @@ func (d *decider) initContainers() bool {
 		case latest == nil:
 			d.start(c, true)
 			return false
+		case latest.State == status.ContainerCreated:
+			d.startExisting(c, true, latest)
+			return false
 		case latest.State == status.ContainerRunning:
 			return false
 		case latest.State == status.ContainerExited && latest.ExitCode == 0:
@@ -208,7 +257,7 @@ func (d *decider) initContainers() bool {
 		case spec.RestartPolicy == v1.RestartPolicyNever && latest.State == status.ContainerExited:
 			// A failed init container under Never fails the pod: what
 			// still runs (sidecars) is stopped.
-			d.killRunning()
+			d.killRunning("init container failed and the pod's restartPolicy is Never")
 			return false
 		default:
 			d.restartThroughBackoff(c, true, latest)
@@ -225,13 +274,15 @@ func (d *decider) appContainer(c *v1.Container) {
 		d.start(c, false)
 	case latest.State == status.ContainerRunning:
 	case latest.State == status.ContainerCreated:
-		// Created but never started (the daemon stopped in between): a
-		// fresh instance replaces it.
-		d.acts.Removes = append(d.acts.Removes, latest.ID)
-		d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, RestartCount: latest.RestartCount + 1})
+		d.startExisting(c, false, latest)
 	case shouldRestart(d.pod().Spec.RestartPolicy, latest):
 		d.restartThroughBackoff(c, false, latest)
 	}
+}
+
+// startExisting starts an instance that was created and never started.
+func (d *decider) startExisting(c *v1.Container, init bool, latest *containerRecord) {
+	d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: init, RestartCount: latest.RestartCount, ExistingID: latest.ID})
 }
 
 func (d *decider) start(c *v1.Container, init bool) {
@@ -247,7 +298,7 @@ func (d *decider) restartThroughBackoff(c *v1.Container, init bool, latest *cont
 	if wait, waiting := d.backoffWait(c.Name, latest.FinishedAt); waiting {
 		d.acts.Waiting[c.Name] = status.Waiting{
 			Reason:  reasonCrashLoopBackOff,
-			Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", d.in.Backoff.period(c.Name), c.Name, podDescription(d.pod())),
+			Message: crashLoopMessage(d.in.Backoff.period(c.Name), c.Name, d.pod(), latest, d.in.Now.Add(wait)),
 		}
 		if d.acts.Wake == 0 || wait < d.acts.Wake {
 			d.acts.Wake = wait
@@ -265,12 +316,37 @@ func (d *decider) backoffWait(name string, finished time.Time) (time.Duration, b
 	return wait, waiting
 }
 
-func (d *decider) killRunning() {
+func (d *decider) killRunning(why string) {
 	for _, c := range d.in.Observed.Containers {
 		if c.State == status.ContainerRunning {
-			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: "init container failed and the pod's restartPolicy is Never"})
+			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: why})
 		}
 	}
+}
+
+// deadlineExceeded reports whether the pod's activeDeadlineSeconds has
+// passed.
+func deadlineExceeded(pod *v1.Pod, start, now time.Time) bool {
+	d := pod.Spec.ActiveDeadlineSeconds
+	return d != nil && !start.IsZero() && now.Sub(start) >= time.Duration(*d)*time.Second
+}
+
+func anyReady(sandboxes []sandboxRecord) bool {
+	for _, s := range sandboxes {
+		if s.Ready {
+			return true
+		}
+	}
+	return false
+}
+
+func anyRunning(containers []containerRecord) bool {
+	for _, c := range containers {
+		if c.State == status.ContainerRunning || c.State == status.ContainerUnknown {
+			return true
+		}
+	}
+	return false
 }
 
 // collectGarbage removes dead instances beyond the newest ones kept for
@@ -346,6 +422,18 @@ func latestByName(records []containerRecord) map[string][]containerRecord {
 		})
 	}
 	return m
+}
+
+// crashLoopMessage is the kubelet's CrashLoopBackOff message, followed by
+// what a user needs to act on it: how the last run ended and when the
+// next one starts.
+func crashLoopMessage(period time.Duration, name string, pod *v1.Pod, last *containerRecord, next time.Time) string {
+	ended := fmt.Sprintf("exit code %d", last.ExitCode)
+	if last.Reason != "" {
+		ended += " (" + last.Reason + ")"
+	}
+	return fmt.Sprintf("back-off %s restarting failed container=%s pod=%s; last run ended with %s; next restart at %s",
+		period, name, podDescription(pod), ended, next.UTC().Format(time.RFC3339))
 }
 
 // podDescription names a pod in messages as the kubelet does:

@@ -73,11 +73,61 @@ func TestComputeActions_DeadSandboxIsReplacedWithNextAttempt(t *testing.T) {
 		Backoff:  newBackoff(0, 0),
 		Now:      t0,
 	})
-	if !acts.KillPod || !acts.CreateSandbox || acts.SandboxAttempt != 3 {
-		t.Fatalf("got %+v, want kill and a sandbox with attempt 3", acts)
+	if acts.KillPod || !acts.CreateSandbox || acts.SandboxAttempt != 3 {
+		t.Fatalf("got %+v, want a sandbox with attempt 3 and nothing to kill", acts)
 	}
 	if len(acts.Starts) != 1 || acts.Starts[0].RestartCount != 4 {
 		t.Fatalf("starts %+v, want a with restart count 4", acts.Starts)
+	}
+	// A container still running in a sandbox that is not ready is killed
+	// first.
+	acts = computeActions(decisionInput{
+		Pod:      testPod(v1.RestartPolicyAlways, nil, "a"),
+		Observed: observation{Sandboxes: []sandboxRecord{{ID: "s1", Attempt: 2}}, Containers: []containerRecord{running("c1", "a", 3)}},
+		Now:      t0,
+	})
+	if !acts.KillPod || !acts.CreateSandbox {
+		t.Fatalf("got %+v, want the old pod killed and a new sandbox", acts)
+	}
+}
+
+func TestComputeActions_CreatedButNeverStartedIsStartedNotRecreated(t *testing.T) {
+	created := containerRecord{ContainerRecord: status.ContainerRecord{ID: "c1", Name: "a", State: status.ContainerCreated}}
+	acts := computeActions(decisionInput{
+		Pod:      testPod(v1.RestartPolicyNever, nil, "a"),
+		Observed: observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{created}},
+		Now:      t0,
+	})
+	if len(acts.Starts) != 1 || acts.Starts[0].ExistingID != "c1" || acts.Starts[0].RestartCount != 0 {
+		t.Fatalf("starts %+v, want the created instance c1 started as is", acts.Starts)
+	}
+}
+
+func TestComputeActions_ActiveDeadlineKillsAndStartsNothing(t *testing.T) {
+	pod := testPod(v1.RestartPolicyAlways, nil, "a")
+	deadline := int64(5)
+	pod.Spec.ActiveDeadlineSeconds = &deadline
+	obs := observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}}
+	acts := computeActions(decisionInput{Pod: pod, Observed: obs, StartTime: t0, Now: t0.Add(4 * time.Second)})
+	if acts.DeadlineExceeded || len(acts.Kills) != 0 {
+		t.Fatalf("before the deadline: %+v", acts)
+	}
+	acts = computeActions(decisionInput{Pod: pod, Observed: obs, StartTime: t0, Now: t0.Add(5 * time.Second)})
+	if !acts.DeadlineExceeded || len(acts.Kills) != 1 || len(acts.Starts) != 0 {
+		t.Fatalf("at the deadline: %+v, want the container killed and nothing started", acts)
+	}
+}
+
+func TestComputeActions_UnhealthyContainerIsKilledWithProbeGrace(t *testing.T) {
+	grace := int64(1)
+	acts := computeActions(decisionInput{
+		Pod:       testPod(v1.RestartPolicyAlways, nil, "a"),
+		Observed:  observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}},
+		Unhealthy: map[string]unhealthy{"c1": {Message: "Container a failed liveness probe, will be restarted", GracePeriod: &grace}},
+		Now:       t0,
+	})
+	if len(acts.Kills) != 1 || acts.Kills[0].ID != "c1" || *acts.Kills[0].GracePeriod != 1 {
+		t.Fatalf("kills %+v, want c1 killed with grace 1", acts.Kills)
 	}
 }
 
@@ -135,7 +185,7 @@ func TestComputeActions_CrashLoopBackOffWaitsWithKubeletMessage(t *testing.T) {
 		t.Fatalf("started %v during backoff", startNames(acts))
 	}
 	w := acts.Waiting["a"]
-	want := "back-off 10s restarting failed container=a pod=p-node_default(uid1)"
+	want := "back-off 10s restarting failed container=a pod=p-node_default(uid1); last run ended with exit code 1; next restart at " + finished.Add(10*time.Second).UTC().Format(time.RFC3339)
 	if w.Reason != "CrashLoopBackOff" || w.Message != want {
 		t.Fatalf("waiting %+v, want CrashLoopBackOff %q", w, want)
 	}

@@ -69,7 +69,14 @@ func (b *backoff) expired(e *backoffEntry, now time.Time) bool {
 	return now.Sub(e.lastUpdate) > 2*b.max
 }
 
-// forget drops every entry whose key starts with prefix.
-func (b *backoff) forget(key string) {
-	delete(b.entries, key)
+
+// seed sets key's state as if the container had been restarted restarts
+// times, the last at lastRestart: what a daemon restart finds in the
+// runtime.
+func (b *backoff) seed(key string, restarts int, lastRestart time.Time) {
+	period := b.initial
+	for i := 1; i < restarts && period < b.max; i++ {
+		period *= 2
+	}
+	b.entries[key] = &backoffEntry{period: min(period, b.max), lastUpdate: lastRestart}
 }

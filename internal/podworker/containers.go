@@ -15,6 +15,7 @@ import (
 
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
+	"github.com/minikubelet/minikubelet/internal/volumes"
 )
 
 // Linux CFS numbers the kubelet uses to turn CPU requests and limits into
@@ -33,6 +34,7 @@ type podContext struct {
 	PodIPs  []string
 	HostIP  string
 	Sandbox *runtimeapi.PodSandboxConfig
+	Volumes volumes.Volumes
 }
 
 // containerHash fingerprints a container's spec, so an instance can be

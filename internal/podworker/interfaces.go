@@ -2,10 +2,13 @@ package podworker
 
 import (
 	"context"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/minikubelet/minikubelet/internal/volumes"
 )
 
 // runtimeService is what a pod worker needs of the CRI runtime service.
@@ -22,12 +25,26 @@ type runtimeService interface {
 	RemoveContainer(ctx context.Context, containerID string) error
 	ListContainers(ctx context.Context, filter *runtimeapi.ContainerFilter) ([]*runtimeapi.Container, error)
 	ContainerStatus(ctx context.Context, containerID string, verbose bool) (*runtimeapi.ContainerStatusResponse, error)
+	ExecSync(ctx context.Context, containerID string, cmd []string, timeout time.Duration) (stdout []byte, stderr []byte, err error)
 }
 
 // imageService is what a pod worker needs of the CRI image service.
 type imageService interface {
 	ImageStatus(ctx context.Context, image *runtimeapi.ImageSpec, verbose bool) (*runtimeapi.ImageStatusResponse, error)
 	PullImage(ctx context.Context, image *runtimeapi.ImageSpec, auth *runtimeapi.AuthConfig, podSandboxConfig *runtimeapi.PodSandboxConfig) (string, error)
+}
+
+// volumeManager sets up and removes what a pod's containers mount.
+type volumeManager interface {
+	Setup(pod *v1.Pod) (volumes.Volumes, error)
+	TerminationMessageFile(uid types.UID, container string, restartCount int32) (string, error)
+	Cleanup(uid types.UID) error
+}
+
+// eventRecorder keeps events about pods for users to read.
+type eventRecorder interface {
+	Record(pod *v1.Pod, fieldPath, eventType, reason, message string, now time.Time)
+	Forget(uid types.UID)
 }
 
 // statusSink receives every pod's latest status (status.Store has it).

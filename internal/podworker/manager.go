@@ -29,6 +29,10 @@ type Config struct {
 	Runtime runtimeService
 	Images  imageService
 	Status  statusSink
+	// Volumes makes the pods' volumes and termination message files.
+	Volumes volumeManager
+	// Events records what happens to pods; nil records nothing.
+	Events eventRecorder
 	Logger  *zap.Logger
 	Clock   clock.WithTicker
 	// NodeName is the node this daemon runs pods as; it only ever touches
@@ -53,6 +57,7 @@ type Manager struct {
 	cfg   Config
 	log   *zap.Logger
 	clock clock.WithTicker
+	hooks *hookRunner
 
 	mu          sync.Mutex
 	ctx         context.Context // set by Run; nil before
@@ -88,6 +93,7 @@ func NewManager(cfg Config) *Manager {
 		cfg:          cfg,
 		log:          cfg.Logger,
 		clock:        cfg.Clock,
+		hooks:        newHookRunner(cfg.Runtime, cfg.Clock),
 		desired:      map[types.UID]*v1.Pod{},
 		workers:      map[types.UID]*worker{},
 		fingerprints: map[types.UID]string{},

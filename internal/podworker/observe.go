@@ -7,10 +7,13 @@ import (
 	"strconv"
 	"time"
 
+	v1 "k8s.io/api/core/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/minikubelet/minikubelet/internal/runtime"
+	"github.com/minikubelet/minikubelet/internal/logs"
 	"github.com/minikubelet/minikubelet/internal/status"
+	"github.com/minikubelet/minikubelet/internal/volumes"
 )
 
 // observer reads what the runtime has for one pod. It remembers container
@@ -138,6 +141,12 @@ func (o *observer) container(ctx context.Context, c *runtimeapi.Container) (cont
 		SandboxID: c.PodSandboxId,
 		Hash:      c.Annotations[runtime.AnnotationContainerHash],
 		Init:      c.Annotations[runtime.AnnotationContainerIsInit] == "true",
+		LogPath:   st.GetLogPath(),
+		PreStop:   c.Annotations[runtime.AnnotationPreStopHandler],
+		Ports:     c.Annotations[runtime.AnnotationContainerPorts],
+	}
+	if rec.State == status.ContainerExited {
+		rec.Message = terminationMessage(st, c.Annotations, rec.Message)
 	}
 	o.containers[c.Id] = rec
 	return rec, nil
@@ -168,4 +177,33 @@ func unixNano(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// Limits of a termination message taken from the log, as the kubelet's.
+const (
+	fallbackLogLines = 80
+	fallbackLogBytes = 2048
+)
+
+// terminationMessage is what an exited container says about its end: the
+// content of the file it wrote at terminationMessagePath, or, with
+// FallbackToLogsOnError and a failure, the tail of its log.
+func terminationMessage(st *runtimeapi.ContainerStatus, annotations map[string]string, runtimeMessage string) string {
+	path := annotations[runtime.AnnotationTerminationMessagePath]
+	msg := ""
+	if path != "" {
+		for _, m := range st.GetMounts() {
+			if m.ContainerPath == path {
+				msg, _ = volumes.ReadTerminationMessage(m.HostPath)
+				break
+			}
+		}
+	}
+	if msg == "" && st.GetExitCode() != 0 && annotations[runtime.AnnotationTerminationMessagePolicy] == string(v1.TerminationMessageFallbackToLogsOnError) {
+		msg = logs.Tail(st.GetLogPath(), fallbackLogLines, fallbackLogBytes)
+	}
+	if msg == "" {
+		return runtimeMessage
+	}
+	return msg
 }

@@ -29,9 +29,15 @@ type podLister interface {
 	List() []v1.Pod
 }
 
+// eventLister is where the server reads events from (status.Events).
+type eventLister interface {
+	List() []v1.Event
+}
+
 // Server serves the local API.
 type Server struct {
 	pods     podLister
+	events   eventLister
 	log      *zap.Logger
 	registry *prometheus.Registry
 	handler  http.Handler
@@ -39,11 +45,12 @@ type Server struct {
 
 // New returns a server reading pods from pods and metrics from registry
 // (nil for none).
-func New(pods podLister, registry *prometheus.Registry, log *zap.Logger) *Server {
-	s := &Server{pods: pods, log: log, registry: registry}
+func New(pods podLister, events eventLister, registry *prometheus.Registry, log *zap.Logger) *Server {
+	s := &Server{pods: pods, events: events, log: log, registry: registry}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /pods", s.listPods)
+	mux.HandleFunc("GET /events", s.listEvents)
 	if registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	}
@@ -100,8 +107,20 @@ func (s *Server) listPods(w http.ResponseWriter, _ *http.Request) {
 	for i := range list.Items {
 		list.Items[i].TypeMeta = metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}
 	}
+	writeJSON(w, s.log, &list)
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, _ *http.Request) {
+	list := v1.EventList{TypeMeta: metav1.TypeMeta{Kind: "EventList", APIVersion: "v1"}}
+	if s.events != nil {
+		list.Items = s.events.List()
+	}
+	writeJSON(w, s.log, &list)
+}
+
+func writeJSON(w http.ResponseWriter, log *zap.Logger, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	if err := json.NewEncoder(w).Encode(&list); err != nil {
-		s.log.Debug("write pod list", zap.Error(err))
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		log.Debug("write answer", zap.Error(err))
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"unicode"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	serjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/apimachinery/pkg/types"
@@ -38,10 +37,6 @@ const (
 	// FileSource is the value of ConfigSourceAnnotationKey for static pods.
 	FileSource = "file"
 )
-
-// maxManifestSize caps what is read from one file, as the kubelet caps
-// manifests it fetches (maxConfigLength).
-const maxManifestSize = 10 << 20
 
 var podDecoder = func() runtime.Decoder {
 	scheme := runtime.NewScheme()
@@ -148,7 +143,16 @@ func decodePod(data []byte) (pod *v1.Pod, errs field.ErrorList, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("not valid YAML or JSON: %w", err)
 	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(jsonDoc, &top); err != nil {
+		return nil, nil, errors.New("the manifest is not a YAML or JSON object; it must be one Pod")
+	}
 	if errs := checkTypeMeta(jsonDoc); len(errs) > 0 {
+		return nil, errs, nil
+	}
+	// Quantities are checked first: the decoder does not say which one is
+	// bad, and it takes minutes over some tiny ones ("1e-100000000").
+	if errs := checkQuantities(jsonDoc); len(errs) > 0 {
 		return nil, errs, nil
 	}
 	obj, _, err := podDecoder.Decode(doc, nil, &v1.Pod{})
@@ -159,9 +163,6 @@ func decodePod(data []byte) (pod *v1.Pod, errs field.ErrorList, err error) {
 				msgs = append(msgs, e.Error())
 			}
 			return nil, nil, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
-		}
-		if errs := checkQuantities(jsonDoc); len(errs) > 0 {
-			return nil, errs, nil
 		}
 		return nil, nil, explainDecodeError(err)
 	}
@@ -215,7 +216,7 @@ func checkTypeMeta(jsonDoc []byte) field.ErrorList {
 		Kind       any `json:"kind"`
 	}
 	if err := json.Unmarshal(jsonDoc, &tm); err != nil {
-		return field.ErrorList{field.Invalid(field.NewPath(""), "", "the manifest must be a Pod object: "+err.Error())}
+		return field.ErrorList{field.InternalError(field.NewPath("kind"), err)}
 	}
 	var errs field.ErrorList
 	switch k := tm.Kind.(type) {
@@ -265,86 +266,6 @@ func explainDecodeError(err error) error {
 		parts = append(parts, p)
 	}
 	return fmt.Errorf("%s: Invalid value: %s: must be of type %s", strings.Join(parts, "."), m[1], m[3])
-}
-
-// checkQuantities finds the resource quantities that do not parse and names
-// their fields; the decoder only says that some quantity is bad.
-func checkQuantities(jsonDoc []byte) field.ErrorList {
-	var doc map[string]any
-	if err := json.Unmarshal(jsonDoc, &doc); err != nil {
-		return nil
-	}
-	var errs field.ErrorList
-	checkList := func(v any, p *field.Path) {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		for _, k := range sortedKeys(m) {
-			errs = append(errs, checkQuantity(m[k], p.Key(k))...)
-		}
-	}
-	checkResources := func(v any, p *field.Path) {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		checkList(m["limits"], p.Child("limits"))
-		checkList(m["requests"], p.Child("requests"))
-	}
-	checkEnv := func(c map[string]any, p *field.Path) {
-		for i, e := range asList(c["env"]) {
-			em, _ := e.(map[string]any)
-			vf, _ := em["valueFrom"].(map[string]any)
-			rf, _ := vf["resourceFieldRef"].(map[string]any)
-			if d, ok := rf["divisor"]; ok {
-				errs = append(errs, checkQuantity(d, p.Child("env").Index(i).Child("valueFrom", "resourceFieldRef", "divisor"))...)
-			}
-		}
-	}
-	spec, _ := doc["spec"].(map[string]any)
-	sp := field.NewPath("spec")
-	for _, list := range []string{"containers", "initContainers", "ephemeralContainers"} {
-		for i, c := range asList(spec[list]) {
-			cm, _ := c.(map[string]any)
-			checkResources(cm["resources"], sp.Child(list).Index(i).Child("resources"))
-			checkEnv(cm, sp.Child(list).Index(i))
-		}
-	}
-	checkResources(spec["resources"], sp.Child("resources"))
-	checkList(spec["overhead"], sp.Child("overhead"))
-	for i, v := range asList(spec["volumes"]) {
-		vm, _ := v.(map[string]any)
-		if ed, ok := vm["emptyDir"].(map[string]any); ok {
-			if sl, ok := ed["sizeLimit"]; ok {
-				errs = append(errs, checkQuantity(sl, sp.Child("volumes").Index(i).Child("emptyDir", "sizeLimit"))...)
-			}
-		}
-	}
-	return errs
-}
-
-func checkQuantity(v any, p *field.Path) field.ErrorList {
-	var s string
-	switch t := v.(type) {
-	case string:
-		s = t
-	case float64:
-		return nil
-	case nil:
-		return nil
-	default:
-		return field.ErrorList{field.Invalid(p, fmt.Sprint(t), "must be a quantity such as 500m, 1, 128Mi")}
-	}
-	if _, err := resource.ParseQuantity(s); err != nil {
-		return field.ErrorList{field.Invalid(p, s, "must be a quantity such as 500m, 1, 128Mi: "+err.Error())}
-	}
-	return nil
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
 }
 
 func sortedKeys[V any](m map[string]V) []string {

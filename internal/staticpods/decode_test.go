@@ -311,6 +311,12 @@ func TestDecodeManifest_WrongTypeNamesField(t *testing.T) {
 			"spec.containers.livenessProbe.httpGet.port"},
 		{"bad quantity", podYAML("  containers:\n  - name: app\n    image: busybox\n  - name: two\n    image: busybox\n    resources:\n      limits:\n        memory: 1Gb\n"),
 			`spec.containers[1].resources.limits[memory]: Invalid value: "1Gb": must be a quantity`},
+		{"huge negative exponent", podYAML("  containers:\n  - name: app\n    image: busybox\n    resources:\n      requests:\n        cpu: \"1e-100000000\"\n"),
+			`spec.containers[0].resources.requests[cpu]: Invalid value: "1e-100000000": must be a quantity such as 500m, 1, 128Mi; the exponent must be between -1000 and 1000`},
+		{"endless quantity", podYAML("  containers:\n  - name: app\n    image: busybox\n    resources:\n      requests:\n        memory: \"0." + strings.Repeat("0", 100) + "1\"\n"),
+			"spec.containers[0].resources.requests[memory]: Invalid value"},
+		{"bad divisor in a projected volume", podYAML(oneContainer + "  volumes:\n  - name: v\n    projected:\n      sources:\n      - downwardAPI:\n          items:\n          - path: mem\n            resourceFieldRef:\n              containerName: app\n              resource: limits.memory\n              divisor: one\n"),
+			`spec.volumes[0].projected.sources[0].downwardAPI.items[0].resourceFieldRef.divisor: Invalid value: "one"`},
 		{"bad sizeLimit", podYAML(oneContainer + "  volumes:\n  - name: v\n    emptyDir:\n      sizeLimit: lots\n"),
 			`spec.volumes[0].emptyDir.sizeLimit: Invalid value: "lots"`},
 	} {
@@ -337,6 +343,8 @@ func TestDecodeManifest_FileShape(t *testing.T) {
 		{"wrong version", "apiVersion: v2\nkind: Pod\nmetadata:\n  name: web\nspec:\n" + oneContainer, `apiVersion: Unsupported value: "v2"`},
 		{"no apiVersion", "kind: Pod\nmetadata:\n  name: web\nspec:\n" + oneContainer, `apiVersion: Required value`},
 		{"a list", "apiVersion: v1\nkind: PodList\nitems: []\n", `kind: Unsupported value: "PodList"`},
+		{"a YAML sequence", "- name: web\n", "not a YAML or JSON object"},
+		{"a scalar", "hello\n", "not a YAML or JSON object"},
 		{"too big", podYAML(oneContainer) + "# " + strings.Repeat("x", maxManifestSize), "larger than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

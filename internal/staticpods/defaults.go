@@ -8,8 +8,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// The kubelet's numbers for its file source.
+const (
+	// defaultCheckFrequency is the kubelet's fileCheckFrequency.
+	defaultCheckFrequency = 20 * time.Second
+	// defaultDebounce is how long the directory must be quiet before it is
+	// read; not a kubelet number (the kubelet has no debounce).
+	defaultDebounce = 100 * time.Millisecond
+	// maxManifestSize caps what is read from one file, as the kubelet caps
+	// manifests it fetches (maxConfigLength).
+	maxManifestSize = 10 << 20
+)
+
 // The API server's defaults for a v1.Pod (pkg/apis/core/v1/defaults.go and
-// the generated defaulters), in one place.
+// the generated defaulters).
 const (
 	defaultTerminationGracePeriodSeconds = int64(v1.DefaultTerminationGracePeriodSeconds) // 30
 	defaultProbeTimeoutSeconds           = 1

@@ -14,12 +14,6 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// Defaults for Config, after the kubelet's (fileCheckFrequency is 20 s).
-const (
-	defaultCheckFrequency = 20 * time.Second
-	defaultDebounce       = 100 * time.Millisecond
-)
-
 // Config configures a Source.
 type Config struct {
 	Dir            string           // staticPodPath
@@ -45,6 +39,10 @@ type Manifest struct {
 type Snapshot struct {
 	Manifests []Manifest  // ordered by file name
 	Errors    []FileError // files that produce no pod (invalid with no last good version, duplicates, unreadable), ordered by file name
+	// The directory itself is reported in Errors, first, when it is
+	// missing (then there are no manifests: no directory, no static pods,
+	// as the kubelet) or cannot be listed (then the manifests read before
+	// are kept).
 }
 
 // Source reads the static pod directory and reports the pods it asks for.

@@ -83,6 +83,12 @@ type Observation struct {
 	// Terminated is true once every container and the sandbox are stopped
 	// for good.
 	Terminated bool
+	// Failed forces the Failed phase with Reason and Message (an exceeded
+	// activeDeadlineSeconds).
+	Failed          bool
+	Reason, Message string
+	// SandboxMessage says why the sandbox is not ready, when it is not.
+	SandboxMessage string
 }
 
 // Compute builds the pod's status from an observation. prev is the status
@@ -101,18 +107,28 @@ func Compute(pod *v1.Pod, obs Observation, prev *v1.PodStatus, now time.Time) v1
 		st.ContainerStatuses = append(st.ContainerStatuses, containerStatus(&pod.Spec.Containers[i], byName, obs, defaultReason))
 	}
 	st.Phase = PodPhase(&pod.Spec, st.InitContainerStatuses, st.ContainerStatuses, obs.Terminated)
+	if obs.Failed {
+		st.Phase = v1.PodFailed
+		st.Reason, st.Message = obs.Reason, obs.Message
+	}
+	if prev != nil && isTerminal(prev.Phase) && !obs.Terminating {
+		// As the kubelet: a pod that reached Succeeded or Failed stays so.
+		st.Phase = prev.Phase
+		st.Reason, st.Message = prev.Reason, prev.Message
+	}
 	var previous []v1.PodCondition
 	if prev != nil {
 		previous = prev.Conditions
 	}
 	st.Conditions = Conditions(ConditionInput{
-		Spec:         &pod.Spec,
-		Phase:        st.Phase,
-		InitStatuses: st.InitContainerStatuses,
-		Statuses:     st.ContainerStatuses,
-		SandboxReady: obs.SandboxReady,
-		Terminating:  obs.Terminating,
-		Previous:     previous,
+		Spec:           &pod.Spec,
+		Phase:          st.Phase,
+		InitStatuses:   st.InitContainerStatuses,
+		Statuses:       st.ContainerStatuses,
+		SandboxReady:   obs.SandboxReady,
+		SandboxMessage: obs.SandboxMessage,
+		Terminating:    obs.Terminating,
+		Previous:       previous,
 	}, now)
 	st.HostIP = obs.HostIP
 	if obs.HostIP != "" {
@@ -130,6 +146,10 @@ func Compute(pod *v1.Pod, obs Observation, prev *v1.PodStatus, now time.Time) v1
 	}
 	st.QOSClass = QOSClass(&pod.Spec)
 	return st
+}
+
+func isTerminal(p v1.PodPhase) bool {
+	return p == v1.PodSucceeded || p == v1.PodFailed
 }
 
 // instancesByName groups container instances by name, newest first.
@@ -235,18 +255,18 @@ func QOSClass(spec *v1.PodSpec) v1.PodQOSClass {
 	requests := v1.ResourceList{}
 	limits := v1.ResourceList{}
 	guaranteed := true
-	any := false
+	hasAny := false
 	containers := append(append([]v1.Container{}, spec.InitContainers...), spec.Containers...)
 	for _, c := range containers {
 		for _, name := range []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory} {
 			req, hasReq := c.Resources.Requests[name]
 			lim, hasLim := c.Resources.Limits[name]
 			if hasReq && !req.IsZero() {
-				any = true
+				hasAny = true
 				requests[name] = req
 			}
 			if hasLim && !lim.IsZero() {
-				any = true
+				hasAny = true
 				limits[name] = lim
 			}
 			if !hasLim || lim.IsZero() {
@@ -257,7 +277,7 @@ func QOSClass(spec *v1.PodSpec) v1.PodQOSClass {
 		}
 	}
 	switch {
-	case !any:
+	case !hasAny:
 		return v1.PodQOSBestEffort
 	case guaranteed:
 		return v1.PodQOSGuaranteed

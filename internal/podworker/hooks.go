@@ -1,0 +1,129 @@
+package podworker
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/clock"
+)
+
+// hookBodyLimit bounds how much of an httpGet hook's answer is read.
+const hookBodyLimit = 10 << 10
+
+// execer runs a command in a container (CRI ExecSync).
+type execer interface {
+	ExecSync(ctx context.Context, containerID string, cmd []string, timeout time.Duration) (stdout []byte, stderr []byte, err error)
+}
+
+// hookRunner runs lifecycle handlers (postStart, preStop): exec in the
+// container, an HTTP GET, or a sleep.
+type hookRunner struct {
+	exec   execer
+	client *http.Client
+	clock  clock.Clock
+}
+
+func newHookRunner(exec execer, clk clock.Clock) *hookRunner {
+	return &hookRunner{
+		exec:  exec,
+		clock: clk,
+		client: &http.Client{Transport: &http.Transport{
+			DisableKeepAlives: true,
+			// As the kubelet's handlers: HTTPS hooks skip certificate checks.
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec
+		}},
+	}
+}
+
+// run runs handler for container c (instance containerID) of a pod with
+// address podIP, until it returns or ctx ends. The error message is the
+// one the kubelet puts in its FailedPostStartHook/FailedPreStopHook events.
+func (h *hookRunner) run(ctx context.Context, handler *v1.LifecycleHandler, c *v1.Container, containerID, podIP string) error {
+	switch {
+	case handler.Exec != nil:
+		stdout, stderr, err := h.exec.ExecSync(ctx, containerID, handler.Exec.Command, 0)
+		if err != nil {
+			out := strings.TrimSpace(string(append(stdout, stderr...)))
+			return fmt.Errorf("Exec lifecycle hook (%v) for Container %q failed - error: %v, message: %q", handler.Exec.Command, c.Name, err, out)
+		}
+		return nil
+	case handler.HTTPGet != nil:
+		if err := h.httpGet(ctx, handler.HTTPGet, c, podIP); err != nil {
+			return fmt.Errorf("HTTP lifecycle hook (%s) for Container %q failed - error: %v", handler.HTTPGet.Path, c.Name, err)
+		}
+		return nil
+	case handler.Sleep != nil:
+		t := h.clock.NewTimer(time.Duration(handler.Sleep.Seconds) * time.Second)
+		defer t.Stop()
+		select {
+		case <-t.C():
+		case <-ctx.Done():
+		}
+		return nil
+	default:
+		return fmt.Errorf("lifecycle hook for Container %q has no action", c.Name)
+	}
+}
+
+func (h *hookRunner) httpGet(ctx context.Context, get *v1.HTTPGetAction, c *v1.Container, podIP string) error {
+	host := get.Host
+	if host == "" {
+		host = podIP
+	}
+	port, err := resolvePort(get.Port, c)
+	if err != nil {
+		return err
+	}
+	scheme := strings.ToLower(string(get.Scheme))
+	if scheme == "" {
+		scheme = "http"
+	}
+	path := get.Path
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	target := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
+	}
+	for _, hdr := range get.HTTPHeaders {
+		if strings.EqualFold(hdr.Name, "Host") {
+			req.Host = hdr.Value
+			continue
+		}
+		req.Header.Add(hdr.Name, hdr.Value)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, hookBodyLimit))
+	return nil
+}
+
+// resolvePort turns a port number or a named container port into a number.
+func resolvePort(p intstr.IntOrString, c *v1.Container) (int, error) {
+	if p.Type == intstr.Int {
+		return p.IntValue(), nil
+	}
+	for _, cp := range c.Ports {
+		if cp.Name == p.StrVal {
+			return int(cp.ContainerPort), nil
+		}
+	}
+	if n, err := strconv.Atoi(p.StrVal); err == nil {
+		return n, nil
+	}
+	return 0, fmt.Errorf("couldn't find port: %s in container %q", p.StrVal, c.Name)
+}
