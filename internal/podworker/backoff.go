@@ -69,7 +69,6 @@ func (b *backoff) expired(e *backoffEntry, now time.Time) bool {
 	return now.Sub(e.lastUpdate) > 2*b.max
 }
 
-
 // seed sets key's state as if the container had been restarted restarts
 // times, the last at lastRestart: what a daemon restart finds in the
 // runtime.

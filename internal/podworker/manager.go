@@ -33,8 +33,8 @@ type Config struct {
 	Volumes volumeManager
 	// Events records what happens to pods; nil records nothing.
 	Events eventRecorder
-	Logger  *zap.Logger
-	Clock   clock.WithTicker
+	Logger *zap.Logger
+	Clock  clock.WithTicker
 	// NodeName is the node this daemon runs pods as; it only ever touches
 	// sandboxes labelled with it.
 	NodeName string
