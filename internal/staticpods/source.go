@@ -35,7 +35,8 @@ type Manifest struct {
 	Changes []string
 }
 
-// Snapshot is the complete desired state read from the directory.
+// Snapshot is the complete desired state read from the directory. Each
+// snapshot holds its own copies of the pods: a receiver may keep them.
 type Snapshot struct {
 	Manifests []Manifest  // ordered by file name
 	Errors    []FileError // files that produce no pod (invalid with no last good version, duplicates, unreadable), ordered by file name

@@ -1002,7 +1002,8 @@ func validateResourceName(name v1.ResourceName, p *field.Path) field.ErrorList {
 		default:
 			errs = append(errs, field.Invalid(p, s, "must be a standard resource for containers"))
 		}
-	} else if !isNativeResource(s) && strings.HasPrefix(s, v1.ResourceDefaultNamespacePrefix) {
+	} else if !isNativeResource(s) && strings.HasPrefix(s, v1.DefaultResourceRequestsPrefix) {
+		// An extended resource may not look like a quota's "requests.x".
 		errs = append(errs, field.Invalid(p, s, "doesn't follow extended resource name standard"))
 	}
 	return errs
