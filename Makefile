@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
 E2E_TIMEOUT ?= 30m
 SCENARIO ?=
 
-.PHONY: all build pause-image node-up node-down images demo demo-down unit e2e test lint vet fmt bench install clean
+.PHONY: fuzz all build pause-image node-up node-down images demo demo-down unit e2e test lint vet fmt bench install clean
 
 all: build
 
@@ -51,7 +51,12 @@ unit: $(PAUSE_TAR)
 e2e: node-up
 	MINIKUBELET_BIN=$(abspath $(BIN)/minikubelet) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
 
-test: vet unit e2e
+test: vet unit fuzz e2e
+
+# A short, bounded fuzz run of the manifest decoder: it must never panic.
+FUZZTIME ?= 10s
+fuzz: $(PAUSE_TAR)
+	$(GO) test -run=NONE -fuzz=FuzzDecodeManifest -fuzztime=$(FUZZTIME) -parallel=1 ./internal/staticpods/
 
 vet: $(PAUSE_TAR)
 	@out=$$(gofmt -l cmd internal test hack); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

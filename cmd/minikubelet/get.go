@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/minikubelet/minikubelet/internal/server"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
 
@@ -31,16 +33,18 @@ type getOptions struct {
 func newGetCommand() *cobra.Command {
 	opts := &getOptions{}
 	cmd := &cobra.Command{
-		Use:   "get pods [NAME...]",
-		Short: "List pods as kubectl get pods does",
+		Use:   "get (pods [NAME...] | manifests)",
+		Short: "List pods as kubectl get pods does, or the manifest files and their errors",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch args[0] {
 			case "pods", "pod", "po":
+				return runGetPods(cmd.Context(), cmd.OutOrStdout(), opts, args[1:])
+			case "manifests", "manifest":
+				return runGetManifests(cmd.Context(), cmd.OutOrStdout(), opts)
 			default:
-				return fmt.Errorf("unknown resource type %q: minikubelet serves pods only", args[0])
+				return fmt.Errorf("unknown resource type %q: minikubelet serves pods and manifests", args[0])
 			}
-			return runGetPods(cmd.Context(), cmd.OutOrStdout(), opts, args[1:])
 		},
 	}
 	f := cmd.Flags()
@@ -174,4 +178,50 @@ func containsPod(pods []v1.Pod, name string) bool {
 		}
 	}
 	return false
+}
+
+func runGetManifests(ctx context.Context, out io.Writer, opts *getOptions) error {
+	body, err := apiGet(ctx, opts.apiSocket, "/manifests")
+	if err != nil {
+		return err
+	}
+	var list server.ManifestList
+	if err := json.Unmarshal(body, &list); err != nil {
+		return fmt.Errorf("decode the daemon's manifest list: %w", err)
+	}
+	switch opts.output {
+	case "json", "yaml":
+		return printObject(out, &list, opts.output)
+	case "", "wide":
+	default:
+		return fmt.Errorf("unknown output format %q for manifests: use json or yaml", opts.output)
+	}
+	if len(list.Items) == 0 {
+		fmt.Fprintln(out, "No manifests found")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 6, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tPOD\tSTATUS\tCHANGES")
+	for _, m := range list.Items {
+		pod, state, changes := m.Pod, "OK", "<none>"
+		if pod == "" {
+			pod = "<none>"
+		}
+		if m.Error != "" {
+			state = "Error: " + m.Error
+			if m.Pod != "" {
+				state = "Running last good version; error: " + m.Error
+			}
+		}
+		if len(m.Changes) > 0 {
+			changes = strings.Join(m.Changes, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.File, pod, oneLine(state), changes)
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps a table row on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -20,9 +20,17 @@ import (
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 )
 
-// defaultResyncInterval is how often the manager relists the runtime to
-// notice changes no event told it about.
-const defaultResyncInterval = time.Second
+const (
+	// defaultResyncInterval is how often the manager relists the runtime to
+	// notice changes no event told it about.
+	defaultResyncInterval = time.Second
+	// exitRecheckInterval paces relists after an exit event until the CRI
+	// reports the container exited: containerd publishes the event before
+	// its CRI plugin has recorded the exit.
+	exitRecheckInterval = 10 * time.Millisecond
+	// exitRecheckFor bounds that: past it, the periodic relist takes over.
+	exitRecheckFor = time.Second
+)
 
 // Config wires a Manager.
 type Config struct {
@@ -73,6 +81,9 @@ type Manager struct {
 	fingerprints map[types.UID]string
 	// relistNow asks Run for a relist ahead of the ticker.
 	relistNow chan struct{}
+	// pendingExits are containers an event said exited that the last
+	// relist still saw running, with when the event came.
+	pendingExits map[string]time.Time
 }
 
 // NewManager returns a manager; nothing runs until Run.
@@ -98,6 +109,7 @@ func NewManager(cfg Config) *Manager {
 		workers:      map[types.UID]*worker{},
 		fingerprints: map[types.UID]string{},
 		relistNow:    make(chan struct{}, 1),
+		pendingExits: map[string]time.Time{},
 	}
 }
 
@@ -139,6 +151,9 @@ func (m *Manager) Wake(uid types.UID) {
 // containerd event): the relist that follows wakes the pod's worker at once
 // instead of at the next tick.
 func (m *Manager) ContainerExited(containerID string) {
+	m.mu.Lock()
+	m.pendingExits[containerID] = m.clock.Now()
+	m.mu.Unlock()
 	m.requestRelist()
 }
 
@@ -151,9 +166,18 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.mu.Unlock()
 	ticker := m.clock.NewTicker(m.cfg.ResyncInterval)
 	defer ticker.Stop()
+	recheckTimer := m.clock.NewTimer(exitRecheckInterval)
+	defer recheckTimer.Stop()
 	for {
-		if err := m.relist(ctx); err != nil && ctx.Err() == nil {
+		recheck, err := m.relist(ctx)
+		if err != nil && ctx.Err() == nil {
 			m.log.Warn("relist the runtime", zap.Error(err))
+		}
+		var recheckC <-chan time.Time
+		if recheck {
+			recheckTimer.Stop()
+			recheckTimer.Reset(exitRecheckInterval)
+			recheckC = recheckTimer.C()
 		}
 		select {
 		case <-ctx.Done():
@@ -161,6 +185,7 @@ func (m *Manager) Run(ctx context.Context) error {
 			return nil
 		case <-ticker.C():
 		case <-m.relistNow:
+		case <-recheckC:
 		}
 	}
 }
@@ -226,16 +251,17 @@ func (m *Manager) workerDone(w *worker) {
 
 // relist lists everything this daemon made in the runtime, wakes the
 // workers of pods whose objects changed, and, once the desired set is
-// known, starts stopping pods that no manifest asks for.
-func (m *Manager) relist(ctx context.Context) error {
+// known, starts stopping pods that no manifest asks for. It reports
+// whether a container an event said exited still shows running.
+func (m *Manager) relist(ctx context.Context) (bool, error) {
 	selector := map[string]string{runtime.LabelManaged: "true", runtime.LabelNode: m.cfg.NodeName}
 	sandboxes, err := m.cfg.Runtime.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: selector})
 	if err != nil {
-		return fmt.Errorf("list sandboxes: %w", err)
+		return false, fmt.Errorf("list sandboxes: %w", err)
 	}
 	containers, err := m.cfg.Runtime.ListContainers(ctx, &runtimeapi.ContainerFilter{LabelSelector: selector})
 	if err != nil {
-		return fmt.Errorf("list containers: %w", err)
+		return false, fmt.Errorf("list containers: %w", err)
 	}
 	prints := map[types.UID][]string{}
 	orphans := map[types.UID]*runtimeapi.PodSandbox{}
@@ -244,12 +270,23 @@ func (m *Manager) relist(ctx context.Context) error {
 		prints[uid] = append(prints[uid], "s"+s.Id+":"+s.State.String())
 		orphans[uid] = s
 	}
+	running := map[string]bool{}
 	for _, c := range containers {
 		uid := types.UID(c.Labels[runtime.LabelPodUID])
 		prints[uid] = append(prints[uid], "c"+c.Id+":"+c.State.String())
+		running[c.Id] = c.State == runtimeapi.ContainerState_CONTAINER_RUNNING
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	recheck := false
+	now := m.clock.Now()
+	for id, at := range m.pendingExits {
+		if !running[id] || now.Sub(at) > exitRecheckFor {
+			delete(m.pendingExits, id)
+			continue
+		}
+		recheck = true
+	}
 	for uid, parts := range prints {
 		sort.Strings(parts)
 		print := strings.Join(parts, ",")
@@ -275,7 +312,7 @@ func (m *Manager) relist(ctx context.Context) error {
 		m.relisted = true
 		m.reconcileLocked()
 	}
-	return nil
+	return recheck, nil
 }
 
 // orphanPod rebuilds what a worker needs to stop a pod from its sandbox's

@@ -36,8 +36,9 @@ type eventLister interface {
 
 // Server serves the local API.
 type Server struct {
-	pods     podLister
-	events   eventLister
+	pods      podLister
+	events    eventLister
+	manifests *Manifests
 	log      *zap.Logger
 	registry *prometheus.Registry
 	handler  http.Handler
@@ -51,12 +52,16 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /pods", s.listPods)
 	mux.HandleFunc("GET /events", s.listEvents)
+	mux.HandleFunc("GET /manifests", s.listManifests)
 	if registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	}
 	s.handler = mux
 	return s
 }
+
+// ServeManifests makes GET /manifests answer from m.
+func (s *Server) ServeManifests(m *Manifests) { s.manifests = m }
 
 // Handler returns the API's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }

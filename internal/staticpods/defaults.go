@@ -14,7 +14,7 @@ const (
 	defaultCheckFrequency = 20 * time.Second
 	// defaultDebounce is how long the directory must be quiet before it is
 	// read; not a kubelet number (the kubelet has no debounce).
-	defaultDebounce = 100 * time.Millisecond
+	defaultDebounce = 20 * time.Millisecond
 	// maxManifestSize caps what is read from one file, as the kubelet caps
 	// manifests it fetches (maxConfigLength).
 	maxManifestSize = 10 << 20

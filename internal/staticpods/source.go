@@ -19,7 +19,7 @@ type Config struct {
 	Dir            string           // staticPodPath
 	NodeName       string           // already lowercased by the caller
 	CheckFrequency time.Duration    // periodic full rescan, default 20s when zero
-	Debounce       time.Duration    // quiet time after the last fs event before reading, default 100ms when zero
+	Debounce       time.Duration    // quiet time after the last fs event before reading, default 20ms when zero
 	Logger         *zap.Logger      // nil means zap.NewNop()
 	Clock          clock.WithTicker // k8s.io/utils/clock; nil means the real clock
 }
