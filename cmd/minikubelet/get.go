@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -133,33 +135,55 @@ func fetchPods(ctx context.Context, socket string) (*v1.PodList, error) {
 }
 
 func apiGet(ctx context.Context, socket, path string) ([]byte, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	client := &http.Client{
-		Timeout: clientTimeout,
+	return apiDo(ctx, socket, http.MethodGet, path)
+}
+
+// apiClient talks HTTP to the daemon over its unix socket; timeout 0 is
+// for streams.
+func apiClient(socket string, timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", socket)
 		}},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://minikubelet"+path, nil)
-	if err != nil {
+}
+
+func apiDo(ctx context.Context, socket, method, path string) ([]byte, error) {
+	var body bytes.Buffer
+	if err := apiStream(ctx, socket, method, path, &body, false); err != nil {
 		return nil, err
 	}
-	resp, err := client.Do(req)
+	return body.Bytes(), nil
+}
+
+// apiStream sends a request to the daemon and copies the answer to out.
+func apiStream(ctx context.Context, socket, method, path string, out io.Writer, stream bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	timeout := clientTimeout
+	if stream {
+		timeout = 0
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://minikubelet"+path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the minikubelet daemon at %s: is it running? (%w)", socket, err)
+		return err
+	}
+	resp, err := apiClient(socket, timeout).Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the minikubelet daemon at %s: is it running? (%w)", socket, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read the daemon's answer: %w", err)
-	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("the daemon answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return errors.New(strings.TrimSpace(string(msg)))
 	}
-	return body, nil
+	if _, err := io.Copy(out, resp.Body); err != nil {
+		return fmt.Errorf("read the daemon's answer: %w", err)
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

@@ -23,6 +23,9 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newRunCommand(),
 		newGetCommand(),
+		newDescribeCommand(),
+		newLogsCommand(),
+		newExecCommand(),
 		newVersionCommand(),
 		newImagesCommand(sandbox.PauseArchive()),
 	)

@@ -39,6 +39,8 @@ type Server struct {
 	pods      podLister
 	events    eventLister
 	manifests *Manifests
+	logPath   LogPathFunc
+	exec      execer
 	log      *zap.Logger
 	registry *prometheus.Registry
 	handler  http.Handler
@@ -53,6 +55,8 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	mux.HandleFunc("GET /pods", s.listPods)
 	mux.HandleFunc("GET /events", s.listEvents)
 	mux.HandleFunc("GET /manifests", s.listManifests)
+	mux.HandleFunc("GET /pods/{namespace}/{name}/log", s.podLog)
+	mux.HandleFunc("POST /pods/{namespace}/{name}/exec", s.podExec)
 	if registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	}
