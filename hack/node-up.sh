@@ -119,6 +119,17 @@ if [[ ! -f $sysctl_conf ]] || ! grep -qx 'net.ipv4.ip_forward = 1' "$sysctl_conf
 	echo 'net.ipv4.ip_forward = 1' >"$sysctl_conf"
 fi
 
+# containerd turns /run/netns into a shared self-bind mount the first time it
+# makes a network namespace. Two sandboxes created at that moment race: a
+# namespace mounted before the bind is left under it, and removing it later
+# fails with "remove netns: ... device or resource busy" forever. Making the
+# mount before containerd starts leaves nothing to race.
+mkdir -p /run/netns
+if ! mountpoint -q /run/netns; then
+	mount --bind /run/netns /run/netns
+fi
+mount --make-rshared /run/netns
+
 # --- 4. containerd -----------------------------------------------------------
 
 mkdir -p "$RUN_DIR" "$LOG_DIR"

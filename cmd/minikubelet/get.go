@@ -62,7 +62,8 @@ func runGetPods(ctx context.Context, out io.Writer, opts *getOptions, names []st
 	if err != nil {
 		return err
 	}
-	var pods []v1.Pod
+	// Not nil: kubectl prints an empty list's items as [], not null.
+	pods := []v1.Pod{}
 	for _, p := range list.Items {
 		if !opts.allNamespaces && p.Namespace != opts.namespace {
 			continue

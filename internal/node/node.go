@@ -21,6 +21,7 @@ import (
 
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/podworker"
+	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 	"github.com/minikubelet/minikubelet/internal/server"
@@ -57,12 +58,21 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	manager := podworker.NewManager(podworker.Config{
+	var manager *podworker.Manager
+	prober := probes.NewManager(probes.Config{
+		Exec:       rt,
+		Logger:     log.Named("probes"),
+		Registerer: registry,
+		OnUpdate:   func(u probes.Update) { manager.ProbeUpdate(u) },
+	})
+	defer prober.Stop()
+	manager = podworker.NewManager(podworker.Config{
 		Runtime:        rt,
 		Images:         rt,
 		Status:         store,
 		Volumes:        volumes.NewManager(cfg.RootDir),
 		Events:         events,
+		Probes:         prober,
 		Logger:         log,
 		NodeName:       nodeName,
 		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},

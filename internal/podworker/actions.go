@@ -116,6 +116,9 @@ type decisionInput struct {
 	// Unhealthy holds, by container ID, why a liveness or startup probe
 	// wants the container killed.
 	Unhealthy map[string]unhealthy
+	// Started says, by container ID, whether a running container's startup
+	// probe has succeeded (absent means it has).
+	Started map[string]bool
 }
 
 // unhealthy is a probe's verdict that a container must be restarted.
@@ -227,6 +230,11 @@ func (d *decider) initContainers() bool {
 			case latest == nil:
 				d.start(c, true)
 			case latest.State == status.ContainerRunning:
+				// The next init container waits for the sidecar's startup
+				// probe, as the kubelet does.
+				if started, ok := d.in.Started[latest.ID]; ok && !started && !appStarted {
+					return false
+				}
 				continue
 			case latest.State == status.ContainerCreated:
 				d.startExisting(c, true, latest)

@@ -22,8 +22,11 @@ func expand(s string, lookup func(string) (string, bool)) string {
 		case next == '(':
 			end := strings.IndexByte(s[i+2:], ')')
 			if end < 0 {
-				b.WriteString(s[i:])
-				return b.String()
+				// As the kubelet: an unterminated $( is copied and the scan
+				// goes on, so a later $$ is still an escape.
+				b.WriteString("$(")
+				i++
+				continue
 			}
 			name := s[i+2 : i+2+end]
 			if v, ok := lookup(name); ok {

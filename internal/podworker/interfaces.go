@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/volumes"
 )
 
@@ -45,6 +46,14 @@ type volumeManager interface {
 type eventRecorder interface {
 	Record(pod *v1.Pod, fieldPath, eventType, reason, message string, now time.Time)
 	Forget(uid types.UID)
+}
+
+// prober runs the probes of running containers (probes.Manager).
+type prober interface {
+	Sync(podUID types.UID, targets []probes.Target)
+	RemovePod(podUID types.UID)
+	Started(containerID string) bool
+	Ready(containerID string) bool
 }
 
 // statusSink receives every pod's latest status (status.Store has it).

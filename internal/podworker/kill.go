@@ -84,7 +84,11 @@ func (w *worker) killParallel(ctx context.Context, pod *v1.Pod, containers []con
 // left of the grace period (never less than 2 s) before SIGKILL.
 func (w *worker) killContainer(ctx context.Context, pod *v1.Pod, c containerRecord, grace int64, podIPs []string, why string) error {
 	log := w.log.With(zap.String("container", c.Name), zap.String("containerID", c.ID))
-	w.event(pod, c.Name, v1.EventTypeNormal, eventKilling, "Stopping container "+c.Name)
+	killing := "Stopping container " + c.Name
+	if why != "Stopping" && why != "" {
+		killing = why
+	}
+	w.event(pod, c.Name, v1.EventTypeNormal, eventKilling, killing)
 	spec := containerSpec(pod, c.Name)
 	if spec == nil {
 		spec = specFromAnnotations(c)
@@ -137,6 +141,9 @@ func (w *worker) removeContainer(ctx context.Context, obs observation, id string
 // succeeds or ctx ends. It reports whether the pod is gone.
 func (w *worker) terminatePod(ctx context.Context, pod *v1.Pod) bool {
 	w.log.Info("stopping pod", zap.Int64("gracePeriod", podGracePeriod(pod)))
+	if w.m.cfg.Probes != nil {
+		w.m.cfg.Probes.RemovePod(w.uid)
+	}
 	for {
 		obs, err := w.observer.observe(ctx)
 		if err == nil {

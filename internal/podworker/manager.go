@@ -16,6 +16,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/clock"
 
+	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	Volumes volumeManager
 	// Events records what happens to pods; nil records nothing.
 	Events eventRecorder
+	// Probes runs liveness, readiness and startup probes; nil runs none.
+	Probes prober
 	Logger *zap.Logger
 	Clock  clock.WithTicker
 	// NodeName is the node this daemon runs pods as; it only ever touches
@@ -327,4 +330,32 @@ func orphanPod(s *runtimeapi.PodSandbox) *v1.Pod {
 		pod.Spec.TerminationGracePeriodSeconds = &g
 	}
 	return pod
+}
+
+// ProbeUpdate takes a probe's news (probes.Config.OnUpdate): it records the
+// kubelet's event for a failed run, marks a container whose liveness or
+// startup probe reached its failure threshold for a restart, and wakes the
+// pod's worker when a result changed.
+func (m *Manager) ProbeUpdate(u probes.Update) {
+	m.mu.Lock()
+	w := m.workers[u.PodUID]
+	m.mu.Unlock()
+	if w == nil {
+		return
+	}
+	pod, _ := w.snapshot()
+	if reason, msg := u.Event(); reason != "" {
+		w.event(pod, u.ContainerName, v1.EventTypeWarning, reason, msg)
+	}
+	if u.FailureThresholdReached {
+		spec := containerSpec(pod, u.ContainerName)
+		grace := probes.TerminationGracePeriod(u.Kind, spec, podGracePeriod(pod))
+		w.markUnhealthy(u.ContainerID, unhealthy{
+			Message:     fmt.Sprintf("Container %s failed %s probe, will be restarted", u.ContainerName, strings.ToLower(u.Kind.String())),
+			GracePeriod: &grace,
+		})
+	}
+	if u.Changed || u.FailureThresholdReached {
+		w.wake()
+	}
 }

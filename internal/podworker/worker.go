@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
 
@@ -34,6 +35,8 @@ type worker struct {
 	mu        sync.Mutex
 	pod       *v1.Pod
 	terminate bool
+	// unhealthy holds containers a probe wants restarted, by container ID.
+	unhealthy map[string]unhealthy
 	// orphan is true for a pod found in the runtime with no manifest: it is
 	// only ever stopped, and never shown.
 	orphan bool
@@ -77,6 +80,31 @@ func (w *worker) requestTerminate() {
 	w.terminate = true
 	w.mu.Unlock()
 	w.wake()
+}
+
+func (w *worker) markUnhealthy(containerID string, u unhealthy) {
+	w.mu.Lock()
+	if w.unhealthy == nil {
+		w.unhealthy = map[string]unhealthy{}
+	}
+	w.unhealthy[containerID] = u
+	w.mu.Unlock()
+}
+
+// takeUnhealthy returns the containers to restart for their probes, and
+// forgets those no longer running.
+func (w *worker) takeUnhealthy(obs observation) map[string]unhealthy {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]unhealthy{}
+	for id, u := range w.unhealthy {
+		if rec, ok := findRecord(obs, id); ok && rec.State == status.ContainerRunning {
+			out[id] = u
+		} else {
+			delete(w.unhealthy, id)
+		}
+	}
+	return out
 }
 
 func (w *worker) snapshot() (*v1.Pod, bool) {
@@ -130,12 +158,15 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.startTime = podStartTime(obs, now)
 		w.seedBackoff(obs)
 	}
+	w.syncProbes(pod, obs)
 	acts := computeActions(decisionInput{
 		Pod:       pod,
 		Observed:  obs,
 		Backoff:   w.backoff,
 		Now:       now,
 		StartTime: w.startTime,
+		Unhealthy: w.takeUnhealthy(obs),
+		Started:   w.startedContainers(obs),
 	})
 	if acts.DeadlineExceeded && !w.deadlineExceeded {
 		w.deadlineExceeded = true
@@ -151,6 +182,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 	if acted {
 		if fresh, err := w.observer.observe(ctx); err == nil {
 			obs = fresh
+			w.syncProbes(pod, obs)
 		}
 	}
 	st := w.publish(pod, obs, acts.Waiting, false)
@@ -163,6 +195,54 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		return 0
 	}
 	return acts.Wake
+}
+
+// syncProbes hands the pod's running containers to the probes: new
+// instances get fresh probe workers, gone ones lose theirs.
+func (w *worker) syncProbes(pod *v1.Pod, obs observation) {
+	if w.m.cfg.Probes == nil || w.orphan {
+		return
+	}
+	var targets []probes.Target
+	var podIP string
+	if len(obs.Sandboxes) > 0 && obs.Sandboxes[0].Ready {
+		podIP = firstIP(obs.Sandboxes[0].IPs)
+		if pod.Spec.HostNetwork {
+			podIP = w.m.cfg.HostIP
+		}
+	}
+	for _, c := range obs.Containers {
+		if c.State != status.ContainerRunning {
+			continue
+		}
+		spec := containerSpec(pod, c.Name)
+		if spec == nil {
+			continue
+		}
+		targets = append(targets, probes.Target{
+			PodUID:      pod.UID,
+			PodName:     pod.Name,
+			Namespace:   pod.Namespace,
+			PodIP:       podIP,
+			HostNetwork: pod.Spec.HostNetwork,
+			Container:   spec,
+			ContainerID: c.ID,
+			StartedAt:   c.StartedAt,
+		})
+	}
+	w.m.cfg.Probes.Sync(pod.UID, targets)
+}
+
+// startedContainers says, for each running container, whether its startup
+// probe (if any) has succeeded.
+func (w *worker) startedContainers(obs observation) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range obs.Containers {
+		if c.State == status.ContainerRunning {
+			out[c.ID] = w.m.cfg.Probes == nil || w.m.cfg.Probes.Started(c.ID)
+		}
+	}
+	return out
 }
 
 // seedBackoff rebuilds the restart backoff of containers that already
@@ -205,8 +285,13 @@ func (w *worker) publish(pod *v1.Pod, obs observation, waiting map[string]status
 		w.lastIPs = ips
 	}
 	records := make([]status.ContainerRecord, 0, len(obs.Containers))
+	ready, started := map[string]bool{}, map[string]bool{}
 	for _, c := range obs.Containers {
 		records = append(records, c.ContainerRecord)
+		if c.State == status.ContainerRunning && w.m.cfg.Probes != nil {
+			ready[c.Name] = w.m.cfg.Probes.Ready(c.ID)
+			started[c.Name] = w.m.cfg.Probes.Started(c.ID)
+		}
 	}
 	o := status.Observation{
 		SandboxReady: sandboxReady,
@@ -215,6 +300,8 @@ func (w *worker) publish(pod *v1.Pod, obs observation, waiting map[string]status
 		StartTime:    w.startTime,
 		Containers:   records,
 		Waiting:      waiting,
+		Ready:        ready,
+		Started:      started,
 		Terminating:  terminating,
 	}
 	if w.deadlineExceeded {
