@@ -41,9 +41,9 @@ type Server struct {
 	manifests *Manifests
 	logPath   LogPathFunc
 	exec      execer
-	log      *zap.Logger
-	registry *prometheus.Registry
-	handler  http.Handler
+	log       *zap.Logger
+	registry  *prometheus.Registry
+	handler   http.Handler
 }
 
 // New returns a server reading pods from pods and metrics from registry
