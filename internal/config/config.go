@@ -10,6 +10,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -66,8 +67,18 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("read config: %w", err)
 	}
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+	jsonDoc, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return c, fmt.Errorf("config %s: not valid YAML: %w", path, err)
+	}
+	// Field names are matched exactly, as the kubelet's strict decoding
+	// does: "StaticPodPath" is an unknown field, not staticPodPath.
+	strict, err := sigsjson.UnmarshalStrict(jsonDoc, &c, sigsjson.DisallowUnknownFields)
+	if err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if len(strict) > 0 {
+		return c, fmt.Errorf("config %s: %w", path, errors.Join(strict...))
 	}
 	return c, nil
 }
@@ -103,9 +114,11 @@ func setDuration(d *metav1.Duration, def time.Duration) {
 // field.
 func (c Config) Validate() error {
 	var errs []error
-	for field, path := range map[string]string{"staticPodPath": c.StaticPodPath, "rootDir": c.RootDir, "apiSocket": c.APISocket, "podLogsDir": c.PodLogsDir} {
-		if !filepath.IsAbs(path) {
-			errs = append(errs, fmt.Errorf("%s: must be an absolute path, got %q", field, path))
+	for _, f := range []struct{ field, path string }{
+		{"staticPodPath", c.StaticPodPath}, {"rootDir", c.RootDir}, {"apiSocket", c.APISocket}, {"podLogsDir", c.PodLogsDir},
+	} {
+		if !filepath.IsAbs(f.path) {
+			errs = append(errs, fmt.Errorf("%s: must be an absolute path, got %q", f.field, f.path))
 		}
 	}
 	if !strings.HasPrefix(c.ContainerRuntimeEndpoint, "unix://") && !strings.HasPrefix(c.ContainerRuntimeEndpoint, "/") {
@@ -116,14 +129,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("hostnameOverride: %q: %s", c.HostnameOverride, msg))
 		}
 	}
-	for field, d := range map[string]time.Duration{
-		"fileCheckFrequency":                             c.FileCheckFrequency.Duration,
-		"runtimeRequestTimeout":                          c.RuntimeRequestTimeout.Duration,
-		"crashLoopBackOff.initialContainerRestartPeriod": c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
-		"crashLoopBackOff.maxContainerRestartPeriod":     c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
+	for _, f := range []struct {
+		field string
+		d     time.Duration
+	}{
+		{"fileCheckFrequency", c.FileCheckFrequency.Duration},
+		{"runtimeRequestTimeout", c.RuntimeRequestTimeout.Duration},
+		{"crashLoopBackOff.initialContainerRestartPeriod", c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration},
+		{"crashLoopBackOff.maxContainerRestartPeriod", c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration},
 	} {
-		if d < 0 {
-			errs = append(errs, fmt.Errorf("%s: must not be negative, got %s", field, d))
+		if f.d < 0 {
+			errs = append(errs, fmt.Errorf("%s: must not be negative, got %s", f.field, f.d))
 		}
 	}
 	if c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration < c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration {

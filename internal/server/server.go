@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,6 +19,9 @@ import (
 
 // socketMode keeps the API to root: it can read every pod's spec.
 const socketMode = 0o600
+
+// maxSocketPath is the size of sun_path on Linux, terminating NUL included.
+const maxSocketPath = 108
 
 // shutdownTimeout bounds how long in-flight requests may finish on stop.
 const shutdownTimeout = 5 * time.Second
@@ -76,16 +78,9 @@ func (s *Server) ServeUnix(ctx context.Context, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create API socket directory: %w", err)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove stale API socket %s: %w", path, err)
-	}
-	l, err := net.Listen("unix", path)
+	l, err := listenPrivate(path)
 	if err != nil {
-		return fmt.Errorf("listen on API socket %s: %w", path, err)
-	}
-	if err := os.Chmod(path, socketMode); err != nil {
-		l.Close()
-		return fmt.Errorf("restrict API socket %s: %w", path, err)
+		return err
 	}
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -132,4 +127,35 @@ func writeJSON(w http.ResponseWriter, log *zap.Logger, v any) {
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		log.Debug("write answer", zap.Error(err))
 	}
+}
+
+// listenPrivate listens on a unix socket at path that only root can use,
+// replacing a stale one. The socket is made in a private directory and
+// renamed into place, so it is never reachable with looser permissions.
+func listenPrivate(path string) (net.Listener, error) {
+	// Clients connect by path, and the kernel limits a socket's path.
+	if len(path) >= maxSocketPath {
+		return nil, fmt.Errorf("listen on API socket %s: the path is longer than a unix socket allows (%d bytes)", path, maxSocketPath-1)
+	}
+	private, err := os.MkdirTemp(filepath.Dir(path), ".api-")
+	if err != nil {
+		return nil, fmt.Errorf("create API socket: %w", err)
+	}
+	defer os.RemoveAll(private)
+	tmp := filepath.Join(private, "sock")
+	l, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, fmt.Errorf("listen on API socket %s: %w", path, err)
+	}
+	// The listener must not remove the socket by its first name on close.
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, socketMode); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("restrict API socket %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("put API socket in place at %s: %w", path, err)
+	}
+	return l, nil
 }

@@ -12,9 +12,14 @@ import (
 const (
 	// defaultCheckFrequency is the kubelet's fileCheckFrequency.
 	defaultCheckFrequency = 20 * time.Second
-	// defaultDebounce is how long the directory must be quiet before it is
-	// read; not a kubelet number (the kubelet has no debounce).
+	// defaultDebounce is how long the directory must be quiet (no file
+	// completed) before it is read; not a kubelet number (the kubelet has
+	// no debounce).
 	defaultDebounce = 20 * time.Millisecond
+	// openWriteQuiet is how long a file its writer still holds open must go
+	// without a write before it is read anyway; not a kubelet number (the
+	// kubelet reads a file whenever inotify reports it).
+	openWriteQuiet = 2 * time.Second
 	// maxManifestSize caps what is read from one file, as the kubelet caps
 	// manifests it fetches (maxConfigLength).
 	maxManifestSize = 10 << 20

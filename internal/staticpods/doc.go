@@ -6,9 +6,12 @@
 // path), and the per-file errors a user needs to see.
 //
 // Data enters as files in Config.Dir. Source.Run watches the directory
-// (fsnotify, debounced, plus a periodic full rescan as a safety net) and
-// leaves through the channel it is given: a complete Snapshot of the desired
-// state each time the set of pods (by UID) or the set of errors changes.
+// (inotify, plus a periodic full rescan as a safety net) and leaves through
+// the channel it is given: a complete Snapshot of the desired state each time
+// the set of pods (by UID) or the set of errors changes. A file is read once
+// it is complete (its writer closed it, or it was renamed into place), a
+// short debounce after the last such event; a file still open for writing is
+// not read, so that a slow writer's pause never shows a half-written file.
 // DecodeManifest is the same decoding as a pure function, for tools and
 // tests.
 //

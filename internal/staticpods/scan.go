@@ -57,6 +57,7 @@ func (s *Source) scan() Snapshot {
 		s.dirProblem = ""
 	}
 
+	now := s.clock.Now()
 	present := make(map[string]bool, len(entries))
 	skipped := make(map[string]bool)
 	for _, e := range entries {
@@ -68,6 +69,13 @@ func (s *Source) scan() Snapshot {
 		if !slices.Contains(manifestExtensions, strings.ToLower(filepath.Ext(name))) {
 			skipped[p] = true
 			s.noteSkipped(p, "not a .yaml, .yml or .json file")
+			continue
+		}
+		if s.writes.busy(p, now) {
+			// What was read before, if anything, stands until the
+			// writer is done.
+			present[p], skipped[p] = true, true
+			s.noteSkipped(p, "still open for writing; read once it is closed")
 			continue
 		}
 		info, err := os.Stat(p) // follows symlinks

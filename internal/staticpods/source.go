@@ -2,13 +2,11 @@ package staticpods
 
 import (
 	"context"
-	"errors"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
@@ -19,7 +17,7 @@ type Config struct {
 	Dir            string           // staticPodPath
 	NodeName       string           // already lowercased by the caller
 	CheckFrequency time.Duration    // periodic full rescan, default 20s when zero
-	Debounce       time.Duration    // quiet time after the last fs event before reading, default 20ms when zero
+	Debounce       time.Duration    // quiet time after the last file completed (closed, renamed, removed) before reading, default 20ms when zero
 	Logger         *zap.Logger      // nil means zap.NewNop()
 	Clock          clock.WithTicker // k8s.io/utils/clock; nil means the real clock
 }
@@ -56,10 +54,14 @@ type Source struct {
 	files      map[string]*fileState // by path
 	skipped    map[string]string     // paths ignored, with why, as last logged
 	dirProblem string                // the directory's problem, as last logged
+	writes     *openWrites           // files not to read yet: their writers may still hold them open
 
 	// onArm, when set (tests), is called each time a file system event
 	// (re)starts the debounce timer.
 	onArm func()
+	// onChange, when set (tests), is called after each file system event
+	// has been handled.
+	onChange func(name string, change fileChange)
 }
 
 // New returns a Source for cfg, with defaults filled in.
@@ -85,12 +87,19 @@ func New(cfg Config) *Source {
 		clock:   clk,
 		files:   map[string]*fileState{},
 		skipped: map[string]string{},
+		writes:  newOpenWrites(openWriteQuiet, cfg.CheckFrequency),
 	}
 }
 
-// Run scans the directory, sends the first Snapshot, then watches (fsnotify + periodic rescan) and sends a new
-// Snapshot whenever the set of manifests (by UID), or the errors, change; it returns when ctx ends.
-// Sends must not block forever if ctx ends.
+// Run scans the directory, sends the first Snapshot, then watches (inotify
+// plus the periodic rescan) and sends a new Snapshot whenever the set of
+// manifests (by UID), or the errors, change; it returns when ctx ends.
+// Sends do not block once ctx ends.
+//
+// The directory is read again Debounce after the last event that completes
+// a file: closed after writing, renamed into or out of the directory,
+// removed. A file still open for writing is not read until its writer closes
+// it, or has not written to it for openWriteQuiet (see openWrites).
 //
 // A receiver that falls behind gets the newest snapshot, not every one in
 // between. Run returns nil when ctx ends; problems with the directory or
@@ -115,38 +124,57 @@ func (s *Source) Run(ctx context.Context, out chan<- Snapshot) error {
 
 	ticker := s.clock.NewTicker(s.cfg.CheckFrequency)
 	defer ticker.Stop()
-	var (
-		timer   clock.Timer
-		timerC  <-chan time.Time
-		armedAt time.Time // first event of the current burst; zero when quiet
-	)
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	// arm (re)starts the quiet period: the directory is read only once
-	// no event has come for Debounce, so a file being written in several
-	// steps is read once, complete.
+	debounce := &alarm{clock: s.clock}
+	defer debounce.stop()
+	writing := &alarm{clock: s.clock}
+	defer writing.stop()
+	var armedAt time.Time // first event of the current burst; zero when quiet
+
+	// arm (re)starts the quiet period: the directory is read only once no
+	// file has been completed for Debounce, so that a burst of writes (50
+	// quick rewrites, 200 new files) is read once.
 	arm := func() {
-		if timer == nil {
-			timer = s.clock.NewTimer(s.cfg.Debounce)
-		} else {
-			if !timer.Stop() {
-				select {
-				case <-timer.C():
-				default:
-				}
-			}
-			timer.Reset(s.cfg.Debounce)
-		}
-		timerC = timer.C()
+		debounce.set(s.cfg.Debounce)
 		if armedAt.IsZero() {
 			armedAt = s.clock.Now()
 		}
 		if s.onArm != nil {
 			s.onArm()
 		}
+	}
+	// expire lets the files whose writers went quiet be read, and sets the
+	// alarm for the next one.
+	expire := func() (expired bool) {
+		now := s.clock.Now()
+		done, next := s.writes.expire(now)
+		for _, p := range done {
+			s.log.Debug("Manifest still open for writing but no longer written to; reading it", zap.String("file", p))
+		}
+		if next.IsZero() {
+			writing.clear()
+		} else {
+			writing.set(next.Sub(now))
+		}
+		return len(done) > 0
+	}
+	// process handles the events queued now and tells whether the
+	// directory should be read again.
+	process := func() (reread bool) {
+		evs, err := w.read()
+		for _, ev := range evs {
+			name, change := w.interpret(ev)
+			if s.handle(name, change) {
+				reread = true
+			}
+			if s.onChange != nil && change != changeNone {
+				s.onChange(name, change)
+			}
+		}
+		if err != nil {
+			w.stop(err)
+			reread = true
+		}
+		return expire() || reread
 	}
 
 	for {
@@ -160,37 +188,75 @@ func (s *Source) Run(ctx context.Context, out chan<- Snapshot) error {
 			return nil
 		case sendC <- next:
 			pending = nil
-		case ev, ok := <-w.events():
-			if !ok {
-				w.stop()
-				continue
-			}
-			if w.relevant(ev) {
-				s.log.Debug("File system event", zap.String("name", ev.Name), zap.Stringer("op", ev.Op))
-				arm()
-			}
-		case err, ok := <-w.errors():
-			if !ok {
-				w.stop()
-				continue
-			}
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				s.log.Info("File system events were lost; rereading the directory")
+		case err := <-w.queued():
+			if err != nil {
+				w.stop(err)
 				arm()
 				continue
 			}
-			s.log.Warn("Watching the manifest directory failed", zap.Error(err))
-		case <-timerC:
-			timerC, armedAt = nil, time.Time{}
+			reread := process()
+			w.acknowledge()
+			if reread {
+				arm()
+			}
+		case <-debounce.C():
+			debounce.fired()
+			armedAt = time.Time{}
+			// Events queued meanwhile count first: a file whose close is
+			// already queued is read now, not skipped as still open.
+			process()
 			rescan()
+		case <-writing.C():
+			writing.fired()
+			if process() {
+				rescan()
+			}
 		case <-ticker.C():
 			// A burst of writes in progress will be read when it ends,
 			// unless it has lasted a whole period.
 			if !armedAt.IsZero() && s.clock.Since(armedAt) < s.cfg.CheckFrequency {
 				continue
 			}
+			process()
 			rescan()
 		}
+	}
+}
+
+// handle records what one event means for the file it names, and tells
+// whether the directory should be read again.
+func (s *Source) handle(name string, change fileChange) bool {
+	switch change {
+	case changeNone:
+		return false
+	case changeDir:
+		return true
+	case changeLost:
+		s.log.Info("File system events were lost; rereading the directory")
+		return true
+	}
+	if !isManifestName(name) {
+		return false
+	}
+	p := filepath.Join(s.cfg.Dir, name)
+	now := s.clock.Now()
+	switch change {
+	case changeWritten:
+		s.writes.wrote(p, now)
+		return false
+	case changeCreated:
+		if createdForWriting(p) {
+			s.writes.wrote(p, now)
+			return false
+		}
+		s.writes.done(p)
+		return true
+	case changeAttrib:
+		// Its writer may set modes and times before it closes the file.
+		return !s.writes.busy(p, now)
+	default:
+		s.writes.done(p)
+		return true
 	}
 }
 
@@ -219,106 +285,53 @@ func (snap Snapshot) signature() string {
 	return b.String()
 }
 
-// dirWatch keeps an fsnotify watch on the directory, or on its parent while
-// the directory does not exist so that its creation is noticed. Without
-// fsnotify (watcher creation failed) the periodic rescan does all the work.
-type dirWatch struct {
-	dir, parent string
-	fs          *fsnotify.Watcher
-	onParent    bool
-	log         *zap.Logger
+// isManifestName tells whether a file name in the directory is one the scan
+// reads: not hidden, with a manifest extension.
+func isManifestName(name string) bool {
+	return !strings.HasPrefix(name, ".") && slices.Contains(manifestExtensions, strings.ToLower(filepath.Ext(name)))
 }
 
-func newDirWatch(dir string, log *zap.Logger) *dirWatch {
-	w := &dirWatch{dir: dir, parent: filepath.Dir(dir), log: log}
-	fw, err := fsnotify.NewWatcher()
-	if err != nil {
-		log.Warn("Cannot watch the manifest directory; changes are seen at the periodic rescan only", zap.Error(err))
-		return w
-	}
-	w.fs = fw
-	return w
+// alarm is a timer on the Source's clock that can be set again before or
+// after it fires. Its channel is nil while it is not set, so that a select
+// on it waits.
+type alarm struct {
+	clock clock.Clock
+	timer clock.Timer
+	c     <-chan time.Time
 }
 
-func (w *dirWatch) events() <-chan fsnotify.Event {
-	if w.fs == nil {
-		return nil
-	}
-	return w.fs.Events
-}
-
-func (w *dirWatch) errors() <-chan error {
-	if w.fs == nil {
-		return nil
-	}
-	return w.fs.Errors
-}
-
-// stop gives up on fsnotify after its channels closed.
-func (w *dirWatch) stop() {
-	if w.fs != nil {
-		w.log.Warn("The file system watcher stopped; changes are seen at the periodic rescan only")
-		_ = w.fs.Close()
-		w.fs = nil
-	}
-}
-
-func (w *dirWatch) close() {
-	if w.fs != nil {
-		_ = w.fs.Close()
-	}
-}
-
-func (w *dirWatch) watching(path string) bool {
-	for _, p := range w.fs.WatchList() {
-		if p == path {
-			return true
+// set makes the alarm fire in d, whether or not it was set.
+func (a *alarm) set(d time.Duration) {
+	if a.timer == nil {
+		a.timer = a.clock.NewTimer(d)
+	} else {
+		if !a.timer.Stop() {
+			select {
+			case <-a.timer.C():
+			default:
+			}
 		}
+		a.timer.Reset(d)
 	}
-	return false
+	a.c = a.timer.C()
 }
 
-// ensure is called before every scan, so that nothing that happens after
-// the scan goes unnoticed.
-func (w *dirWatch) ensure() {
-	if w.fs == nil {
-		return
-	}
-	if w.watching(w.dir) {
-		w.dropParent()
-		return
-	}
-	err := w.fs.Add(w.dir)
-	if err == nil {
-		w.log.Debug("Watching the manifest directory")
-		w.dropParent()
-		return
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		w.log.Debug("Cannot watch the manifest directory", zap.Error(err))
-	}
-	if w.onParent || w.parent == w.dir {
-		return
-	}
-	if err := w.fs.Add(w.parent); err != nil {
-		w.log.Debug("Cannot watch the parent of the manifest directory; it is looked for at the periodic rescan", zap.Error(err))
-		return
-	}
-	w.onParent = true
-	// The directory may have appeared while the parent watch was being set up.
-	if err := w.fs.Add(w.dir); err == nil {
-		w.dropParent()
+// C is the channel the alarm fires on; nil when it is not set.
+func (a *alarm) C() <-chan time.Time { return a.c }
+
+// fired records that the value on C was received.
+func (a *alarm) fired() { a.c = nil }
+
+// clear unsets the alarm.
+func (a *alarm) clear() {
+	if a.c != nil {
+		a.timer.Stop()
+		a.c = nil
 	}
 }
 
-func (w *dirWatch) dropParent() {
-	if w.onParent {
-		_ = w.fs.Remove(w.parent)
-		w.onParent = false
+func (a *alarm) stop() {
+	if a.timer != nil {
+		a.timer.Stop()
 	}
-}
-
-// relevant: anything in the directory, or the directory itself.
-func (w *dirWatch) relevant(ev fsnotify.Event) bool {
-	return ev.Name == w.dir || filepath.Dir(ev.Name) == w.dir
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -274,24 +275,42 @@ func TestSnapshot_IsACopy(t *testing.T) {
 	}
 }
 
-// harness runs a Source on a real directory with fsnotify and a fake clock.
+// harness runs a Source on a real directory with inotify and a fake clock.
 type harness struct {
-	t     *testing.T
-	dir   string
-	clk   *testingclock.FakeClock
-	src   *Source
-	out   chan Snapshot
-	armed chan struct{}
+	t       *testing.T
+	dir     string
+	clk     *testingclock.FakeClock
+	src     *Source
+	out     chan Snapshot
+	armed   chan struct{}
+	changes chan handledChange
 }
 
-func startSource(t *testing.T, dir string) *harness {
+type handledChange struct {
+	name   string
+	change fileChange
+}
+
+// startSource runs a Source on dir; opts change its Config.
+func startSource(t *testing.T, dir string, opts ...func(*Config)) *harness {
 	t.Helper()
-	src, clk := newTestSource(t, dir)
-	h := &harness{t: t, dir: dir, clk: clk, src: src, out: make(chan Snapshot), armed: make(chan struct{}, 1)}
+	clk := testingclock.NewFakeClock(testStart)
+	cfg := Config{Dir: dir, NodeName: testNode, Clock: clk, Logger: zaptest.NewLogger(t)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	src := New(cfg)
+	h := &harness{t: t, dir: dir, clk: clk, src: src, out: make(chan Snapshot), armed: make(chan struct{}, 1), changes: make(chan handledChange, 1024)}
 	src.onArm = func() {
 		select {
 		case h.armed <- struct{}{}:
 		default:
+		}
+	}
+	src.onChange = func(name string, change fileChange) {
+		select {
+		case h.changes <- handledChange{name, change}:
+		default: // a test that floods the directory does not wait for changes
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -346,6 +365,25 @@ func (h *harness) waitFor(what string, ok func(Snapshot) bool) (Snapshot, []Snap
 				last = describe(seen[len(seen)-1])
 			}
 			h.t.Fatalf("timed out waiting for %s; last snapshot: %s", what, last)
+		}
+	}
+}
+
+// waitChange returns once the source has handled an event of kind change
+// for the file name, ending quiet periods meanwhile.
+func (h *harness) waitChange(name string, change fileChange) {
+	h.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case <-h.armed:
+			h.clk.Step(h.src.cfg.Debounce)
+		case c := <-h.changes:
+			if c.name == name && c.change == change {
+				return
+			}
+		case <-deadline:
+			h.t.Fatalf("timed out waiting for the source to handle change %d of %s", change, name)
 		}
 	}
 }
@@ -591,6 +629,178 @@ func TestSource_ManyFilesAtOnceArePickedUpByOneRescan(t *testing.T) {
 	snap := h.next("the pods")
 	if len(snap.Manifests) != n || len(snap.Errors) != 0 {
 		t.Errorf("one rescan should pick up all %d pods, got %d manifests and %d errors", n, len(snap.Manifests), len(snap.Errors))
+	}
+}
+
+// webOnly checks that no snapshot shows web.yaml with anything but one of
+// the pods in uids, nor an error for it.
+func webOnly(t *testing.T, seen []Snapshot, uids ...types.UID) {
+	t.Helper()
+	for _, s := range seen {
+		for _, m := range s.Manifests {
+			if filepath.Base(m.Path) == "web.yaml" && (!slices.Contains(uids, m.Pod.UID) || m.Err != nil) {
+				t.Errorf("web.yaml was read while it was being written:%s", describe(s))
+			}
+		}
+		for _, e := range s.Errors {
+			if filepath.Base(e.Path) == "web.yaml" {
+				t.Errorf("web.yaml was reported while it was being written:%s", describe(s))
+			}
+		}
+	}
+}
+
+// completeOther writes another manifest in one go and waits for the
+// snapshot that has it: proof that the directory was read.
+func (h *harness) completeOther(name string) []Snapshot {
+	h.t.Helper()
+	writeFile(h.t, filepath.Join(h.dir, name+".yaml"), namedPod(name, "busybox:1"))
+	_, seen := h.waitFor(name+".yaml to be read", hasImage(name+".yaml", "busybox:1"))
+	return seen
+}
+
+func TestSource_SlowChunkedWriteIsReadOnceAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "web.yaml")
+	writeFile(t, file, namedPod("web", "busybox:1"))
+	h := startSource(t, dir, func(c *Config) { c.CheckFrequency = time.Second })
+	first := h.next("the first snapshot")
+	uid := first.Manifests[0].Pod.UID
+
+	// Chunk 1 is not a pod; chunks 1+2 are a valid pod running "busybox"
+	// (a half-written "busybox:2"); all three are the final pod.
+	full := namedPod("web", "busybox:2")
+	cut := strings.Index(full, ":2")
+	chunks := []string{full[:20], full[20:cut], full[cut:]}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var seen []Snapshot
+	for i, c := range chunks {
+		if _, err := f.WriteString(c); err != nil {
+			t.Fatal(err)
+		}
+		h.waitChange("web.yaml", changeWritten)
+		// The writer pauses: past the debounce and the periodic rescan
+		// (the first time), short of openWriteQuiet. Another file is
+		// completed meanwhile, so the directory is read.
+		if i == 0 {
+			h.clk.Step(time.Second)
+		} else {
+			h.clk.Step(100 * time.Millisecond)
+		}
+		seen = append(seen, h.completeOther(fmt.Sprintf("other-%d", i))...)
+	}
+	webOnly(t, seen, uid)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	snap, seen := h.waitFor("the final content", hasImage("web.yaml", "busybox:2"))
+	webOnly(t, seen[:len(seen)-1], uid)
+	if m := snap.Manifests[len(snap.Manifests)-1]; m.Pod.UID == uid || strings.Join(m.Changes, ",") != "spec.containers[0].image" {
+		t.Errorf("want a new pod whose only change is the image:%s", describe(snap))
+	}
+	if elapsed := h.clk.Since(testStart); elapsed >= openWriteQuiet {
+		t.Errorf("the file was read %v after the writes began; want it read at its close, before openWriteQuiet", elapsed)
+	}
+}
+
+func TestSource_FileCompletedInOneStepIsReadAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		put  func(t *testing.T, staged, file string)
+	}{
+		{"rename into the directory", func(t *testing.T, staged, file string) {
+			if err := os.Rename(staged, file); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"symlink", func(t *testing.T, staged, file string) {
+			if err := os.Symlink(staged, file); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"hard link", func(t *testing.T, staged, file string) {
+			if err := os.Link(staged, file); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir, staging := filepath.Join(root, "manifests"), filepath.Join(root, "staging")
+			for _, d := range []string{dir, staging} {
+				if err := os.Mkdir(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h := startSource(t, dir)
+			h.next("the first snapshot")
+
+			staged := filepath.Join(staging, "web.yaml")
+			writeFile(t, staged, namedPod("web", "busybox:1"))
+			tc.put(t, staged, filepath.Join(dir, "web.yaml"))
+			h.waitFor("the pod", hasImage("web.yaml", "busybox:1"))
+			if elapsed := h.clk.Since(testStart); elapsed >= openWriteQuiet {
+				t.Errorf("the file was read after %v, want it read after the debounce", elapsed)
+			}
+		})
+	}
+}
+
+func TestSource_RenameOverAFileBeingWrittenIsReadAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "web.yaml")
+	writeFile(t, file, namedPod("web", "busybox:1"))
+	h := startSource(t, dir)
+	uid := h.next("the first snapshot").Manifests[0].Pod.UID
+
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("apiVersion: v1\n"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitChange("web.yaml", changeWritten)
+
+	tmp := filepath.Join(dir, ".web.yaml.tmp")
+	writeFile(t, tmp, namedPod("web", "busybox:2"))
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+	_, seen := h.waitFor("the renamed content", hasImage("web.yaml", "busybox:2"))
+	webOnly(t, seen[:len(seen)-1], uid)
+	if elapsed := h.clk.Since(testStart); elapsed >= openWriteQuiet {
+		t.Errorf("the file was read after %v, want it read after the debounce", elapsed)
+	}
+}
+
+func TestSource_WriterThatNeverClosesIsReadAfterTheCap(t *testing.T) {
+	dir := t.TempDir()
+	h := startSource(t, dir)
+	h.next("the first snapshot")
+
+	f, err := os.OpenFile(filepath.Join(dir, "web.yaml"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(namedPod("web", "busybox:1")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitChange("web.yaml", changeWritten)
+
+	h.clk.Step(openWriteQuiet - 100*time.Millisecond)
+	webOnly(t, h.completeOther("other"))
+
+	h.clk.Step(100 * time.Millisecond)
+	snap := h.next("the file read after the cap")
+	if !hasImage("web.yaml", "busybox:1")(snap) || len(snap.Errors) != 0 {
+		t.Errorf("want the pod from the file still open:%s", describe(snap))
 	}
 }
 
