@@ -27,7 +27,7 @@ $(PAUSE_TAR): $(BIN)/pause $(wildcard hack/mkimage/*.go internal/ociimage/*.go)
 	$(GO) run ./hack/mkimage pause --binary $(BIN)/pause --ref $(PAUSE_IMAGE) -o $@
 
 $(BIN)/minikubelet: $(PAUSE_TAR) $(GO_SOURCES)
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ ./cmd/minikubelet
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./cmd/minikubelet
 
 node-up: build
 	MINIKUBELET=$(BIN)/minikubelet hack/node-up.sh
