@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hack/demo.sh: start minikubelet in the background on deploy/examples and
-# wait until the demo pod runs. `hack/demo.sh down` stops the daemon and
-# then its pods. Expects hack/node-up.sh to have run (make demo does it).
+# wait until the demo pod runs. `hack/demo.sh down` drains the daemon (its
+# pods stop gracefully) and stops it. Expects hack/node-up.sh to have run (make demo does it).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,23 +25,10 @@ running_pid() {
 
 if [[ ${1:-} == down ]]; then
 	if pid=$(running_pid); then
-		# The daemon leaves pods running when it stops, so first empty
-		# its view of the manifests: run it on an empty directory.
+		# The daemon leaves pods running when it stops: drain first.
+		"$BIN" drain
 		kill "$pid"
 		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-		empty=$(mktemp -d)
-		"$BIN" run --pod-manifest-path "$empty" >>"$LOG_FILE" 2>&1 &
-		stopper=$!
-		for _ in $(seq 1 300); do
-			if "$BIN" get pods -A 2>/dev/null | grep -q "No resources found"; then
-				sleep 1 # let the first relist find and stop old pods
-				"$BIN" get pods -A 2>/dev/null | grep -q "No resources found" && break
-			fi
-			sleep 0.2
-		done
-		kill "$stopper"
-		wait "$stopper" 2>/dev/null || true
-		rmdir "$empty"
 		rm -f "$PID_FILE"
 		log "stopped"
 	else

@@ -156,3 +156,17 @@ func exitCodeOf(err error) int {
 	}
 	return 1
 }
+
+func newDrainCommand() *cobra.Command {
+	var apiSocket string
+	cmd := &cobra.Command{
+		Use:   "drain",
+		Short: "Stop every pod gracefully and run none until the daemon restarts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return apiStream(cmd.Context(), apiSocket, http.MethodPost, "/drain", cmd.OutOrStdout(), true)
+		},
+	}
+	cmd.Flags().StringVar(&apiSocket, "api-socket", defaultAPISocket(), "the daemon's API socket (or $"+apiSocketEnv+")")
+	return cmd
+}

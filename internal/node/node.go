@@ -89,6 +89,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	srv := server.New(store, events, registry, log.Named("api"))
 	manifests := &server.Manifests{}
 	srv.ServeManifests(manifests)
+	srv.ServeDrain(manager)
 	srv.ServeContainers(func(pod *v1.Pod, container string, restartCount int32) string {
 		return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
 	}, rt)

@@ -87,6 +87,10 @@ type Manager struct {
 	// pendingExits are containers an event said exited that the last
 	// relist still saw running, with when the event came.
 	pendingExits map[string]time.Time
+	// drained is set by Drain: no pod runs until the daemon restarts.
+	drained bool
+	// workersGone is signalled each time a worker finishes.
+	workersGone chan struct{}
 }
 
 // NewManager returns a manager; nothing runs until Run.
@@ -113,6 +117,7 @@ func NewManager(cfg Config) *Manager {
 		fingerprints: map[types.UID]string{},
 		relistNow:    make(chan struct{}, 1),
 		pendingExits: map[string]time.Time{},
+		workersGone:  make(chan struct{}, 1),
 	}
 }
 
@@ -199,9 +204,12 @@ func (m *Manager) reconcileLocked() {
 		return
 	}
 	for uid, w := range m.workers {
-		if _, ok := m.desired[uid]; !ok {
+		if _, ok := m.desired[uid]; !ok || m.drained {
 			w.requestTerminate()
 		}
+	}
+	if m.drained {
+		return
 	}
 	uids := make([]types.UID, 0, len(m.desired))
 	for uid := range m.desired {
@@ -250,6 +258,45 @@ func (m *Manager) workerDone(w *worker) {
 	}
 	delete(m.fingerprints, w.uid)
 	m.reconcileLocked()
+	select {
+	case m.workersGone <- struct{}{}:
+	default:
+	}
+}
+
+// Drain stops every pod gracefully, as a node drain evicts them, and
+// returns once none is left; the manifests are then ignored until the
+// daemon restarts. It returns how many pods it stopped.
+func (m *Manager) Drain(ctx context.Context) (int, error) {
+	m.mu.Lock()
+	m.drained = true
+	stopped := len(m.workers)
+	m.reconcileLocked()
+	m.mu.Unlock()
+	for {
+		m.mu.Lock()
+		left := len(m.workers)
+		m.mu.Unlock()
+		if left == 0 {
+			// A last look for pods no worker knows of (left by an earlier
+			// run); relist starts stopping them.
+			if _, err := m.relist(ctx); err != nil {
+				return stopped, err
+			}
+			m.mu.Lock()
+			left = len(m.workers)
+			stopped += left
+			m.mu.Unlock()
+			if left == 0 {
+				return stopped, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return stopped, ctx.Err()
+		case <-m.workersGone:
+		}
+	}
 }
 
 // relist lists everything this daemon made in the runtime, wakes the
@@ -300,7 +347,7 @@ func (m *Manager) relist(ctx context.Context) (bool, error) {
 			m.fingerprints[uid] = print
 			continue
 		}
-		if _, desired := m.desired[uid]; desired || !m.haveDesired || ctx.Err() != nil {
+		if _, desired := m.desired[uid]; (desired && !m.drained) || !m.haveDesired || ctx.Err() != nil {
 			continue
 		}
 		if s, ok := orphans[uid]; ok {

@@ -41,6 +41,7 @@ type Server struct {
 	pods      podLister
 	events    eventLister
 	manifests *Manifests
+	drainer   drainer
 	logPath   LogPathFunc
 	exec      execer
 	log       *zap.Logger
@@ -57,6 +58,7 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	mux.HandleFunc("GET /pods", s.listPods)
 	mux.HandleFunc("GET /events", s.listEvents)
 	mux.HandleFunc("GET /manifests", s.listManifests)
+	mux.HandleFunc("POST /drain", s.drain)
 	mux.HandleFunc("GET /pods/{namespace}/{name}/log", s.podLog)
 	mux.HandleFunc("POST /pods/{namespace}/{name}/exec", s.podExec)
 	if registry != nil {
@@ -64,6 +66,27 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	}
 	s.handler = mux
 	return s
+}
+
+// drainer stops every pod (podworker.Manager).
+type drainer interface {
+	Drain(ctx context.Context) (int, error)
+}
+
+// ServeDrain makes POST /drain stop every pod through d.
+func (s *Server) ServeDrain(d drainer) { s.drainer = d }
+
+func (s *Server) drain(w http.ResponseWriter, r *http.Request) {
+	if s.drainer == nil {
+		http.Error(w, "drain is not served", http.StatusNotImplemented)
+		return
+	}
+	n, err := s.drainer.Drain(r.Context())
+	if err != nil {
+		http.Error(w, fmt.Sprintf("drain: stopped %d pods, then: %v", n, err), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintf(w, "node drained: %d pods stopped; manifests are ignored until the daemon restarts\n", n)
 }
 
 // ServeManifests makes GET /manifests answer from m.
