@@ -417,19 +417,7 @@ func isSidecar(c *v1.Container) bool {
 
 // latestByName groups instances by container name, newest first.
 func latestByName(records []containerRecord) map[string][]containerRecord {
-	m := make(map[string][]containerRecord)
-	for _, r := range records {
-		m[r.Name] = append(m[r.Name], r)
-	}
-	for _, rs := range m {
-		sort.SliceStable(rs, func(i, j int) bool {
-			if rs[i].RestartCount != rs[j].RestartCount {
-				return rs[i].RestartCount > rs[j].RestartCount
-			}
-			return rs[i].CreatedAt.After(rs[j].CreatedAt)
-		})
-	}
-	return m
+	return status.GroupNewestFirst(records, func(r containerRecord) status.ContainerRecord { return r.ContainerRecord })
 }
 
 // crashLoopMessage is the kubelet's CrashLoopBackOff message, followed by

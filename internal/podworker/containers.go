@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/minikubelet/minikubelet/internal/expansion"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 	"github.com/minikubelet/minikubelet/internal/volumes"
@@ -56,7 +57,7 @@ func containerConfig(pc podContext, c *v1.Container, init bool, restartCount int
 	expandAll := func(in []string) []string {
 		out := make([]string, len(in))
 		for i, s := range in {
-			out[i] = expand(s, lookup)
+			out[i] = expansion.Expand(s, lookup)
 		}
 		return out
 	}
@@ -127,7 +128,7 @@ func containerEnv(pc podContext, c *v1.Container) ([]*runtimeapi.KeyValue, error
 		return v, ok
 	}
 	for _, e := range c.Env {
-		value := expand(e.Value, lookup)
+		value := expansion.Expand(e.Value, lookup)
 		if e.ValueFrom != nil {
 			v, err := envValueFrom(pc, c, e.ValueFrom)
 			if err != nil {
@@ -242,18 +243,7 @@ func linuxResources(c *v1.Container) *runtimeapi.LinuxContainerResources {
 
 func containerSecurityContext(pod *v1.Pod, c *v1.Container) *runtimeapi.LinuxContainerSecurityContext {
 	sc := &runtimeapi.LinuxContainerSecurityContext{NamespaceOptions: sandbox.NamespaceOptions(pod)}
-	if psc := pod.Spec.SecurityContext; psc != nil {
-		if psc.RunAsUser != nil {
-			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
-		}
-		if psc.RunAsGroup != nil {
-			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
-		}
-		sc.SupplementalGroups = append(sc.SupplementalGroups, psc.SupplementalGroups...)
-		if psc.FSGroup != nil {
-			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
-		}
-	}
+	sc.RunAsUser, sc.RunAsGroup, sc.SupplementalGroups = sandbox.PodIdentity(pod)
 	csc := c.SecurityContext
 	if csc == nil {
 		return sc

@@ -128,19 +128,28 @@ func securityContext(pod *v1.Pod) *runtimeapi.LinuxSandboxSecurityContext {
 		NamespaceOptions: NamespaceOptions(pod),
 		Privileged:       anyPrivileged(pod),
 	}
-	if psc := pod.Spec.SecurityContext; psc != nil {
-		if psc.RunAsUser != nil {
-			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
-		}
-		if psc.RunAsGroup != nil {
-			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
-		}
-		sc.SupplementalGroups = append(sc.SupplementalGroups, psc.SupplementalGroups...)
-		if psc.FSGroup != nil {
-			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
-		}
-	}
+	sc.RunAsUser, sc.RunAsGroup, sc.SupplementalGroups = PodIdentity(pod)
 	return sc
+}
+
+// PodIdentity is the user, group and supplemental groups (fsGroup
+// included) the pod's securityContext asks for; nil where it is silent.
+func PodIdentity(pod *v1.Pod) (user, group *runtimeapi.Int64Value, supplemental []int64) {
+	psc := pod.Spec.SecurityContext
+	if psc == nil {
+		return nil, nil, nil
+	}
+	if psc.RunAsUser != nil {
+		user = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
+	}
+	if psc.RunAsGroup != nil {
+		group = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
+	}
+	supplemental = append(supplemental, psc.SupplementalGroups...)
+	if psc.FSGroup != nil {
+		supplemental = append(supplemental, *psc.FSGroup)
+	}
+	return user, group, supplemental
 }
 
 func anyPrivileged(pod *v1.Pod) bool {

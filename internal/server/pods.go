@@ -83,22 +83,32 @@ func pickContainer(pod *v1.Pod, name string) (*v1.ContainerStatus, error) {
 	return nil, fmt.Errorf("container %s is not valid for pod %s", name, pod.Name)
 }
 
+// requestedContainer finds the pod and container a request names, or
+// answers with why it cannot.
+func (s *Server) requestedContainer(w http.ResponseWriter, r *http.Request) (*v1.Pod, *v1.ContainerStatus, bool) {
+	pod, ok := s.findPod(r.PathValue("namespace"), r.PathValue("name"))
+	if !ok {
+		http.Error(w, fmt.Sprintf("pods %q not found", r.PathValue("name")), http.StatusNotFound)
+		return nil, nil, false
+	}
+	cs, err := pickContainer(pod, r.URL.Query().Get("container"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, nil, false
+	}
+	return pod, cs, true
+}
+
 func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 	if s.logPath == nil {
 		http.Error(w, "logs are not served", http.StatusNotImplemented)
 		return
 	}
-	pod, ok := s.findPod(r.PathValue("namespace"), r.PathValue("name"))
+	pod, cs, ok := s.requestedContainer(w, r)
 	if !ok {
-		http.Error(w, fmt.Sprintf("pods %q not found", r.PathValue("name")), http.StatusNotFound)
 		return
 	}
 	q := r.URL.Query()
-	cs, err := pickContainer(pod, q.Get("container"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	restart := cs.RestartCount
 	if q.Get("previous") == "true" {
 		if cs.LastTerminationState.Terminated == nil || restart == 0 {
@@ -234,17 +244,11 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "exec is not served", http.StatusNotImplemented)
 		return
 	}
-	pod, ok := s.findPod(r.PathValue("namespace"), r.PathValue("name"))
+	pod, cs, ok := s.requestedContainer(w, r)
 	if !ok {
-		http.Error(w, fmt.Sprintf("pods %q not found", r.PathValue("name")), http.StatusNotFound)
 		return
 	}
 	q := r.URL.Query()
-	cs, err := pickContainer(pod, q.Get("container"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	if cs.State.Running == nil {
 		http.Error(w, fmt.Sprintf("cannot exec in a container that is not running: container %q in pod %q", cs.Name, pod.Name), http.StatusBadRequest)
 		return

@@ -154,16 +154,25 @@ func isTerminal(p v1.PodPhase) bool {
 
 // instancesByName groups container instances by name, newest first.
 func instancesByName(records []ContainerRecord) map[string][]ContainerRecord {
-	m := make(map[string][]ContainerRecord)
-	for _, r := range records {
-		m[r.Name] = append(m[r.Name], r)
+	return GroupNewestFirst(records, func(r ContainerRecord) ContainerRecord { return r })
+}
+
+// GroupNewestFirst groups container instances (of any type that holds a
+// ContainerRecord) by container name, the newest instance first: the
+// highest restart count, then the latest creation.
+func GroupNewestFirst[T any](items []T, record func(T) ContainerRecord) map[string][]T {
+	m := make(map[string][]T)
+	for _, it := range items {
+		name := record(it).Name
+		m[name] = append(m[name], it)
 	}
-	for _, rs := range m {
-		sort.SliceStable(rs, func(i, j int) bool {
-			if rs[i].RestartCount != rs[j].RestartCount {
-				return rs[i].RestartCount > rs[j].RestartCount
+	for _, list := range m {
+		sort.SliceStable(list, func(i, j int) bool {
+			a, b := record(list[i]), record(list[j])
+			if a.RestartCount != b.RestartCount {
+				return a.RestartCount > b.RestartCount
 			}
-			return rs[i].CreatedAt.After(rs[j].CreatedAt)
+			return a.CreatedAt.After(b.CreatedAt)
 		})
 	}
 	return m

@@ -1,11 +1,13 @@
-package podworker
+// Package expansion expands $(VAR) references in container commands, args
+// and env values, as the kubelet does.
+package expansion
 
 import "strings"
 
-// expand replaces $(VAR) references in s with values from lookup, as the
+// Expand replaces $(VAR) references in s with values from lookup, as the
 // kubelet expands command, args and env values: $$ escapes a $, and a
 // reference to an unknown variable is left as written.
-func expand(s string, lookup func(string) (string, bool)) string {
+func Expand(s string, lookup func(string) (string, bool)) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}

@@ -1,4 +1,4 @@
-package podworker
+package expansion
 
 import "testing"
 
@@ -56,8 +56,8 @@ func TestExpand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := expand(tt.in, lookup); got != tt.want {
-				t.Fatalf("expand(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := Expand(tt.in, lookup); got != tt.want {
+				t.Fatalf("Expand(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
