@@ -84,6 +84,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Dir:            cfg.StaticPodPath,
 		NodeName:       nodeName,
 		CheckFrequency: cfg.FileCheckFrequency.Duration,
+		StateDir:       filepath.Join(cfg.RootDir, "manifests"),
 		Logger:         log.Named("staticpods"),
 	})
 	srv := server.New(store, events, registry, log.Named("api"))

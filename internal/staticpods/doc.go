@@ -16,7 +16,14 @@
 // tests.
 //
 // A file that becomes invalid while its pod runs does not stop the pod: the
-// snapshot keeps its last good version, with the error beside it. Two files
-// that declare the same pod: the first by file name wins, the second is
-// reported as an error until the first goes away.
+// snapshot keeps its last good version, with the error beside it. With
+// Config.StateDir set, that version outlives the daemon: each accepted
+// version is saved there (one JSON file per manifest path, written before
+// the snapshot that carries it, removed with the manifest), and a file that
+// is invalid or unreadable at the first scan gets its saved version back,
+// with the same UID, so that its running pod is kept rather than stopped as
+// an orphan.
+//
+// Two files that declare the same pod: the first by file name wins, the
+// second is reported as an error until the first goes away.
 package staticpods

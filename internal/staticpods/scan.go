@@ -33,21 +33,35 @@ type fileState struct {
 // scan reads the whole directory and returns the snapshot it asks for.
 // Unchanged files are not decoded again.
 func (s *Source) scan() Snapshot {
+	if !s.started {
+		s.started = true
+		s.saved = s.readStates()
+		defer s.dropSaved()
+	}
 	dir := s.cfg.Dir
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			// As the kubelet: no directory, no static pods.
 			s.noteDirProblem("The static pod directory does not exist; waiting for it to be created", err)
-			for p := range s.files {
+			for p, st := range s.files {
 				s.log.Info("Manifest gone with its directory", zap.String("file", p))
+				if st.good != nil {
+					s.removeState(p)
+				}
 			}
 			clear(s.files)
 			clear(s.skipped)
 			return Snapshot{Errors: []FileError{{Path: dir, Err: fmt.Errorf("%s: the static pod directory does not exist; create it to run static pods", dir)}}}
 		}
-		// Any other failure to list may pass; keep what was read before.
+		// Any other failure to list may pass; keep what was read before,
+		// or at the first scan what was saved before the restart.
 		s.noteDirProblem("Cannot read the static pod directory; keeping the pods read before", err)
+		for _, p := range sortedKeys(s.saved) {
+			st := s.state(p)
+			s.adopt(p, st)
+			st.err = &ManifestError{Path: p, Err: fmt.Errorf("cannot read: %w", err)}
+		}
 		snap := s.snapshot()
 		snap.Errors = append([]FileError{{Path: dir, Err: fmt.Errorf("%s: cannot read the static pod directory: %w", dir, err)}}, snap.Errors...)
 		return snap
@@ -113,6 +127,7 @@ func (s *Source) scan() Snapshot {
 		if !present[p] {
 			if st.good != nil {
 				s.log.Info("Manifest removed", zap.String("file", p), zap.String("pod", podKey(st.good)), zap.String("uid", string(st.good.UID)))
+				s.removeState(p)
 			}
 			delete(s.files, p)
 		}
@@ -146,6 +161,7 @@ func (s *Source) load(p string, data []byte) {
 
 	pod, err := DecodeManifest(p, data, s.cfg.NodeName)
 	if err != nil {
+		s.adopt(p, st)
 		if st.err == nil || st.err.Error() != err.Error() {
 			if st.good != nil {
 				s.log.Warn("Manifest is invalid; its pod keeps running on the last good version",
@@ -174,11 +190,13 @@ func (s *Source) load(p string, data []byte) {
 		s.log.Info("Manifest loaded", zap.String("file", p), zap.String("pod", podKey(pod)), zap.String("uid", string(pod.UID)))
 	}
 	st.good = pod
+	s.saveState(p, st)
 }
 
 // fail records a file that could not be read at all.
 func (s *Source) fail(p string, err error) {
 	st := s.state(p)
+	s.adopt(p, st)
 	merr := &ManifestError{Path: p, Err: err}
 	if st.err == nil || st.err.Error() != merr.Error() {
 		s.log.Warn("Cannot read manifest", zap.String("file", p), zap.Error(err))

@@ -20,6 +20,15 @@ type Config struct {
 	Debounce       time.Duration    // quiet time after the last file completed (closed, renamed, removed) before reading, default 20ms when zero
 	Logger         *zap.Logger      // nil means zap.NewNop()
 	Clock          clock.WithTicker // k8s.io/utils/clock; nil means the real clock
+	// StateDir keeps each manifest's last good version across restarts of
+	// the daemon, so that a file that is invalid (or unreadable) when the
+	// daemon starts keeps its running pod, with the same UID, as it would
+	// had the daemon never stopped. The Source owns the directory: it
+	// creates it, writes a file there for each accepted version and removes
+	// it with the manifest. Empty, or the same as Dir, means nothing is
+	// kept: such a file then gives no pod at start, and its running pod is
+	// stopped.
+	StateDir string
 }
 
 // Manifest is one pod the directory asks for.
@@ -51,10 +60,12 @@ type Source struct {
 	log   *zap.Logger
 	clock clock.WithTicker
 
-	files      map[string]*fileState // by path
-	skipped    map[string]string     // paths ignored, with why, as last logged
-	dirProblem string                // the directory's problem, as last logged
-	writes     *openWrites           // files not to read yet: their writers may still hold them open
+	files      map[string]*fileState     // by path
+	skipped    map[string]string         // paths ignored, with why, as last logged
+	dirProblem string                    // the directory's problem, as last logged
+	writes     *openWrites               // files not to read yet: their writers may still hold them open
+	started    bool                      // the first scan has begun
+	saved      map[string]*savedManifest // during the first scan, the last good versions saved before the restart, by path
 
 	// onArm, when set (tests), is called each time a file system event
 	// (re)starts the debounce timer.
@@ -67,6 +78,9 @@ type Source struct {
 // New returns a Source for cfg, with defaults filled in.
 func New(cfg Config) *Source {
 	cfg.Dir = filepath.Clean(cfg.Dir)
+	if cfg.StateDir != "" {
+		cfg.StateDir = filepath.Clean(cfg.StateDir)
+	}
 	if cfg.CheckFrequency <= 0 {
 		cfg.CheckFrequency = defaultCheckFrequency
 	}
@@ -81,9 +95,15 @@ func New(cfg Config) *Source {
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
+	log = log.With(zap.String("dir", cfg.Dir))
+	if cfg.StateDir == cfg.Dir {
+		// Its files would be read as manifests.
+		log.Warn("The state directory is the static pod directory; last good versions of manifests are not kept across restarts; configure another root directory")
+		cfg.StateDir = ""
+	}
 	return &Source{
 		cfg:     cfg,
-		log:     log.With(zap.String("dir", cfg.Dir)),
+		log:     log,
 		clock:   clk,
 		files:   map[string]*fileState{},
 		skipped: map[string]string{},
