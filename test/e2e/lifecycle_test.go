@@ -463,3 +463,34 @@ spec:
 		}
 	}
 }
+
+func TestLifecycle_DaemonRestartWithAnInvalidManifestKeepsThePod(t *testing.T) {
+	n := startNode(t)
+	n.writeManifest("keep.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: keep
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+`)
+	before := n.waitPod("keep", 10*time.Second, "Running", podRunning)
+	n.writeManifest("keep.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: keep\nspec:\n  containerz: []\n")
+	n.stop(syscall.SIGKILL)
+	n.start()
+	n.waitHealthy()
+	// Give the restarted daemon time to act on what it found.
+	time.Sleep(2 * time.Second)
+	p := n.waitPod("keep", 5*time.Second, "Running on its last good spec", podRunning)
+	if p.UID != before.UID || p.Status.ContainerStatuses[0].ContainerID != before.Status.ContainerStatuses[0].ContainerID {
+		t.Fatalf("after the restart the pod is %s/%s, want the same pod %s/%s untouched",
+			p.UID, p.Status.ContainerStatuses[0].ContainerID, before.UID, before.Status.ContainerStatuses[0].ContainerID)
+	}
+	body, err := n.get("/manifests")
+	if err != nil || !strings.Contains(string(body), "containerz") {
+		t.Fatalf("GET /manifests does not report the invalid field: %s (%v)", body, err)
+	}
+}
