@@ -25,6 +25,11 @@ const (
 	// defaultResyncInterval is how often the manager relists the runtime to
 	// notice changes no event told it about.
 	defaultResyncInterval = time.Second
+	// workerResync is how often a worker syncs with no wake-up at all: the
+	// relist wakes workers whose pods changed, so this is only a safety
+	// net, and it keeps a node of idle pods from costing two CRI calls per
+	// pod per second.
+	workerResync = 10 * time.Second
 	// exitRecheckInterval paces relists after an exit event until the CRI
 	// reports the container exited: containerd publishes the event before
 	// its CRI plugin has recorded the exit.

@@ -115,7 +115,7 @@ func (w *worker) snapshot() (*v1.Pod, bool) {
 
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
-	timer := w.m.clock.NewTimer(w.m.cfg.ResyncInterval)
+	timer := w.m.clock.NewTimer(workerResync)
 	defer timer.Stop()
 	for {
 		pod, terminate := w.snapshot()
@@ -126,8 +126,8 @@ func (w *worker) run(ctx context.Context) {
 			return
 		}
 		next := w.sync(ctx, pod)
-		if next <= 0 || next > w.m.cfg.ResyncInterval {
-			next = w.m.cfg.ResyncInterval
+		if next <= 0 || next > workerResync {
+			next = workerResync
 		}
 		if !timer.Stop() {
 			select {
@@ -193,6 +193,13 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 	}
 	if acts.DeadlineExceeded {
 		return 0
+	}
+	if d := pod.Spec.ActiveDeadlineSeconds; d != nil {
+		// Wake when the deadline passes.
+		until := w.startTime.Add(time.Duration(*d) * time.Second).Sub(now)
+		if until > 0 && (acts.Wake == 0 || until < acts.Wake) {
+			acts.Wake = until
+		}
 	}
 	return acts.Wake
 }
