@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PAUSE_IMAGE := localhost/minikubelet/pause:1.0
 PAUSE_TAR := internal/sandbox/pause.tar
 GO_SOURCES := $(shell find cmd internal -name '*.go' -not -name '*_test.go') go.mod go.sum
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 SCENARIO ?=
 

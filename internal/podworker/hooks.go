@@ -53,11 +53,13 @@ func (h *hookRunner) run(ctx context.Context, handler *v1.LifecycleHandler, c *v
 		stdout, stderr, err := h.exec.ExecSync(ctx, containerID, handler.Exec.Command, 0)
 		if err != nil {
 			out := strings.TrimSpace(string(append(stdout, stderr...)))
+			//lint:ignore ST1005 the kubelet's words, shown in events
 			return fmt.Errorf("Exec lifecycle hook (%v) for Container %q failed - error: %v, message: %q", handler.Exec.Command, c.Name, err, out)
 		}
 		return nil
 	case handler.HTTPGet != nil:
 		if err := h.httpGet(ctx, handler.HTTPGet, c, podIP); err != nil {
+			//lint:ignore ST1005 the kubelet's words, shown in events
 			return fmt.Errorf("HTTP lifecycle hook (%s) for Container %q failed - error: %v", handler.HTTPGet.Path, c.Name, err)
 		}
 		return nil
