@@ -59,7 +59,6 @@ func (h *hookRunner) run(ctx context.Context, handler *v1.LifecycleHandler, c *v
 		return nil
 	case handler.HTTPGet != nil:
 		if err := h.httpGet(ctx, handler.HTTPGet, c, podIP); err != nil {
-			//lint:ignore ST1005 the kubelet's words, shown in events
 			return fmt.Errorf("HTTP lifecycle hook (%s) for Container %q failed - error: %v", handler.HTTPGet.Path, c.Name, err)
 		}
 		return nil
