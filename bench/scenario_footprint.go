@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Scenario 7: the daemon's resident memory and CPU, from /proc, over a
+// window (60 s) with 0, 50, 110 and 250 pods, each with an httpGet
+// liveness and a tcpSocket readiness probe every second; containerd's and
+// the pods' shims' beside it. The pods are added to the same daemon stage
+// after stage, and the time to start each batch is reported too.
+
+var footprintStages = []int{0, 50, 110, 250}
+
+// footprintSettle lets the start of a batch calm down before measuring.
+const footprintSettle = 3 * time.Second
+
+func runFootprint(ctx context.Context, e *env, res *Result, _ int) error {
+	containerd, err := containerdPID()
+	if err != nil {
+		return err
+	}
+	return e.withDaemon(ctx, "footprint", res, func(d *daemon) error {
+		have := 0
+		for _, n := range footprintStages {
+			if n > e.maxPods || ctx.Err() != nil {
+				break
+			}
+			label := fmt.Sprintf("%d pods", n)
+			if n > have {
+				progress("footprint: starting pods %d to %d", have+1, n)
+				took, err := growFleet(ctx, d, have, n)
+				if err != nil {
+					res.note("%s: %v", label, err)
+					res.add(figure(fmt.Sprintf("%s: time to start pods %d-%d", label, have+1, n), "s", "", map[string]*samples{implMinikubelet: missing(err.Error())}))
+					footprintWindow(ctx, e, d, containerd, label, n, res)
+					res.note("stopped at %s: the pods did not all start", label)
+					return nil
+				}
+				res.add(figure(fmt.Sprintf("%s: time to start pods %d-%d", label, have+1, n), "s", "", map[string]*samples{implMinikubelet: single(took.Seconds())}))
+				have = n
+			}
+			if err := footprintWindow(ctx, e, d, containerd, label, n, res); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+}
+
+// footprintWindow measures one stage.
+func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, label string, n int, res *Result) error {
+	readyPods := 0
+	if n > 0 {
+		readyPods = waitFleetReady(ctx, d, n)
+	}
+	if err := sleepCtx(ctx, footprintSettle); err != nil {
+		return err
+	}
+	sandboxIDs := map[string]bool{}
+	if sbs, err := sandboxesOf(ctx, e.rt, d.node, ""); err == nil {
+		for _, sb := range sbs {
+			sandboxIDs[sb.Id] = true
+		}
+	}
+	shims := shimPIDs(sandboxIDs)
+	progress("footprint: %s (%d Ready, %d shims): measuring for %s", label, readyPods, len(shims), e.window)
+	daemonCPU, containerdCPU, shimsCPU := sampleCPU(d.pid()), sampleCPU(containerd), sampleCPU(shims...)
+	var daemonRSSMax float64
+	end := time.Now().Add(e.window)
+	for time.Now().Before(end) {
+		if v, err := rssMB(d.pid()); err == nil {
+			daemonRSSMax = max(daemonRSSMax, v)
+		}
+		if err := sleepCtx(ctx, min(5*time.Second, time.Until(end))); err != nil {
+			return err
+		}
+	}
+	daemonRSS, err := rssMB(d.pid())
+	if err != nil {
+		return fmt.Errorf("daemon RSS: %w (has it exited? %s)", err, d.logTail(5))
+	}
+	containerdRSS, _ := rssMB(containerd)
+	add := func(what, unit, target string, v float64) {
+		res.add(figure(label+": "+what, unit, target, map[string]*samples{implMinikubelet: single(v)}))
+	}
+	target := func(t string) string {
+		if n == 250 {
+			return t
+		}
+		return ""
+	}
+	add("daemon RSS at the end", "MB", target("< 80"), daemonRSS)
+	add("daemon RSS max", "MB", "", max(daemonRSSMax, daemonRSS))
+	add("daemon CPU", "% of a core", target("< 10"), daemonCPU.percent())
+	add("containerd CPU", "% of a core", "", containerdCPU.percent())
+	add("containerd RSS", "MB", "", containerdRSS)
+	if n > 0 {
+		add(fmt.Sprintf("shims CPU (%d)", len(shims)), "% of a core", "", shimsCPU.percent())
+		add("shims PSS, total", "MB", "", totalPSS(shims))
+		add("pods Ready", "count", "", float64(readyPods))
+	}
+	add("node memory in use", "MB", "", memInUseMB())
+	if n > 0 && readyPods == 0 {
+		res.note("%s: no pod turned Ready within %s: the readiness probes are not run by this build, so the CPU figures hold no probe work", label, fleetReadyWait)
+	}
+	return nil
+}
+
+// memInUseMB is MemTotal - MemAvailable of the node.
+func memInUseMB() float64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	var total, avail float64
+	for _, line := range strings.Split(string(data), "\n") {
+		var kb float64
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			fmt.Sscan(rest, &kb)
+			total = kb
+		}
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			fmt.Sscan(rest, &kb)
+			avail = kb
+		}
+	}
+	return (total - avail) / 1024
+}

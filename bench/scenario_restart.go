@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/minikubelet/minikubelet/internal/runtime"
+)
+
+// Scenario 3: a container that exits 1 after a second under restartPolicy
+// Always; the time from its exit (CRI finishedAt) to the next instance's
+// startedAt, for the first restart (which the kubelet makes at once: its
+// backoff begins with the second).
+
+const restartTimeout = 30 * time.Second
+
+func runRestart(ctx context.Context, e *env, res *Result, reps int) error {
+	defer e.cleanupFloor("restart", res)
+	return e.withDaemon(ctx, "restart", res, func(d *daemon) error {
+		s := map[string]*samples{implMinikubelet: {}, implFloor: {}, implPodman: e.podmanSamples()}
+		progress("restart: %d repetitions", reps)
+		for i := 0; i < reps && ctx.Err() == nil; i++ {
+			name := fmt.Sprintf("restart-%d", i)
+			for _, impl := range order(i, implMinikubelet, implFloor, implPodman) {
+				switch impl {
+				case implMinikubelet:
+					restartMinikubelet(ctx, e, d, name, s[impl])
+				case implFloor:
+					restartFloor(ctx, e, name, s[impl])
+				case implPodman:
+					if e.podman != nil {
+						restartPodman(ctx, e, name, s[impl])
+					}
+				}
+			}
+		}
+		res.add(figure("exit (finishedAt) → restarted (startedAt)", "s", "< 0.100", s))
+		res.note("floor: CreateContainer + StartContainer of the next attempt in the same sandbox, from the moment the exit was seen (exit detection costs the floor nothing)")
+		res.note("podman: finishedAt is the first \"died\" event of its file events log; startedAt from podman inspect once RestartCount is 1")
+		return ctx.Err()
+	})
+}
+
+func restartMinikubelet(ctx context.Context, e *env, d *daemon, name string, s *samples) {
+	pod := restartingPod(name)
+	if _, err := d.writeManifest(pod); err != nil {
+		s.fail(err.Error())
+		return
+	}
+	defer func() {
+		d.removeManifest(name)
+		waitSandboxesGone(ctx, e.rt, d.node, d.podName(name), goneTimeout, 100*time.Millisecond)
+	}()
+	// The first instance is read as soon as it has exited: the daemon may
+	// remove it once the next one runs.
+	var exited, restarted time.Time
+	err := poll(ctx, restartTimeout, fastPoll, func() (bool, error) {
+		cs, err := containersOf(ctx, e.rt, d.node, d.podName(name))
+		if err != nil {
+			return false, err
+		}
+		for _, c := range cs {
+			switch attempt(c.Annotations, c.Metadata.Attempt) {
+			case 0:
+				if exited.IsZero() {
+					exited, _ = finishedAt(ctx, e.rt, c.Id)
+				}
+			case 1:
+				if t, err := startedAt(ctx, e.rt, c.Id); err == nil {
+					restarted = t
+				}
+			}
+		}
+		return !exited.IsZero() && !restarted.IsZero(), nil
+	})
+	if err != nil {
+		s.fail(fmt.Sprintf("no first restart seen: %v (exited %v, restarted %v)", err, !exited.IsZero(), !restarted.IsZero()))
+		return
+	}
+	s.addDuration(restarted.Sub(exited))
+}
+
+// attempt is a container's restart count: the kubelet's annotation, else
+// the CRI metadata's attempt.
+func attempt(annotations map[string]string, metadataAttempt uint32) int {
+	if v, err := strconv.Atoi(annotations[runtime.AnnotationRestartCount]); err == nil {
+		return v
+	}
+	return int(metadataAttempt)
+}
+
+func restartFloor(ctx context.Context, e *env, name string, s *samples) {
+	fp, _, err := floorStart(ctx, e.rt, restartingPod(name), e.floorNode("restart"))
+	if fp != nil {
+		defer fp.teardown(ctx, e.rt, 30)
+	}
+	if err != nil {
+		s.fail(err.Error())
+		return
+	}
+	err = poll(ctx, restartTimeout, fastPoll, func() (bool, error) {
+		t, err := finishedAt(ctx, e.rt, fp.containerID)
+		return !t.IsZero(), err
+	})
+	if err != nil {
+		s.fail(err.Error())
+		return
+	}
+	t0 := time.Now()
+	fp.attempt++
+	if err := fp.startContainer(ctx, e.rt); err != nil {
+		s.fail(err.Error())
+		return
+	}
+	started, err := startedAt(ctx, e.rt, fp.containerID)
+	if err != nil {
+		s.fail(err.Error())
+		return
+	}
+	s.addDuration(started.Sub(t0))
+}
+
+func restartPodman(ctx context.Context, e *env, name string, s *samples) {
+	path, _, err := e.podman.play(ctx, restartingPod(name))
+	defer e.podman.down(ctx, path)
+	if err != nil {
+		s.fail(err.Error())
+		return
+	}
+	var st podmanState
+	err = poll(ctx, restartTimeout, 20*time.Millisecond, func() (bool, error) {
+		st, err = e.podman.inspect(ctx, name, containerName)
+		return err == nil && st.RestartCount >= 1, err
+	})
+	if err != nil {
+		s.fail(err.Error())
+		return
+	}
+	if st.RestartCount > 1 {
+		s.fail("restarted more than once before it was seen")
+		return
+	}
+	died, err := e.podman.events(name+"-"+containerName, "died")
+	if err != nil || len(died) == 0 {
+		s.fail(fmt.Sprintf("no died event in podman's events log (%v)", err))
+		return
+	}
+	s.addDuration(st.StartedAt.Sub(died[0].Time))
+}
