@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,6 +60,11 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	mux.HandleFunc("GET /events", s.listEvents)
 	mux.HandleFunc("GET /manifests", s.listManifests)
 	mux.HandleFunc("POST /drain", s.drain)
+	// Profiles, as the kubelet's enableProfilingHandler serves them; the
+	// socket is root's only.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /pods/{namespace}/{name}/log", s.podLog)
 	mux.HandleFunc("POST /pods/{namespace}/{name}/exec", s.podExec)
 	if registry != nil {
