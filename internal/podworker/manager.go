@@ -33,7 +33,7 @@ const (
 	// exitRecheckInterval paces relists after an exit event until the CRI
 	// reports the container exited: containerd publishes the event before
 	// its CRI plugin has recorded the exit.
-	exitRecheckInterval = 10 * time.Millisecond
+	exitRecheckInterval = 3 * time.Millisecond
 	// exitRecheckFor bounds that: past it, the periodic relist takes over.
 	exitRecheckFor = time.Second
 )
