@@ -8,6 +8,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
 
@@ -264,5 +265,22 @@ func TestComputeActions_OldDeadInstancesAreRemoved(t *testing.T) {
 	})
 	if !reflect.DeepEqual(acts.Removes, []string{"c1", "c2"}) {
 		t.Fatalf("removes %v, want [c1 c2]: the newest dead instance stays for lastState", acts.Removes)
+	}
+}
+
+func TestWithExits_AnExitContainerdReportedRestartsBeforeTheCRIRecordsIt(t *testing.T) {
+	obs := observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}}
+	finished := t0.Add(time.Second)
+	marked := withExits(obs, map[string]runtime.Exit{"c1": {ContainerID: "c1", ExitCode: 1, ExitedAt: finished}})
+	if obs.Containers[0].State != status.ContainerRunning {
+		t.Fatal("withExits changed the observation it was given")
+	}
+	c := marked.Containers[0]
+	if c.State != status.ContainerExited || c.ExitCode != 1 || !c.FinishedAt.Equal(finished) || c.Reason != "Error" {
+		t.Fatalf("marked %+v, want exited with code 1 at the event's time", c.ContainerRecord)
+	}
+	acts := computeActions(decisionInput{Pod: testPod(v1.RestartPolicyAlways, nil, "a"), Observed: marked, Backoff: newBackoff(0, 0), Now: finished})
+	if len(acts.Starts) != 1 || !acts.Starts[0].Restart || acts.Starts[0].RestartCount != 1 {
+		t.Fatalf("starts %+v, want the first restart at once", acts.Starts)
 	}
 }

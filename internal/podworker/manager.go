@@ -90,8 +90,10 @@ type Manager struct {
 	// relistNow asks Run for a relist ahead of the ticker.
 	relistNow chan struct{}
 	// pendingExits are containers an event said exited that the last
-	// relist still saw running, with when the event came.
-	pendingExits map[string]time.Time
+	// relist still saw running, with what the event said.
+	pendingExits map[string]pendingExit
+	// podOf maps container IDs to their pod's UID, as of the last relist.
+	podOf map[string]types.UID
 	// drained is set by Drain: no pod runs until the daemon restarts.
 	drained bool
 	// workersGone is signalled each time a worker finishes.
@@ -121,7 +123,8 @@ func NewManager(cfg Config) *Manager {
 		workers:      map[types.UID]*worker{},
 		fingerprints: map[types.UID]string{},
 		relistNow:    make(chan struct{}, 1),
-		pendingExits: map[string]time.Time{},
+		pendingExits: map[string]pendingExit{},
+		podOf:        map[string]types.UID{},
 		workersGone:  make(chan struct{}, 1),
 	}
 }
@@ -163,11 +166,37 @@ func (m *Manager) Wake(uid types.UID) {
 // ContainerExited tells the manager that a container's process exited (a
 // containerd event): the relist that follows wakes the pod's worker at once
 // instead of at the next tick.
-func (m *Manager) ContainerExited(containerID string) {
+func (m *Manager) ContainerExited(exit runtime.Exit) {
 	m.mu.Lock()
-	m.pendingExits[containerID] = m.clock.Now()
+	m.pendingExits[exit.ContainerID] = pendingExit{exit: exit, seen: m.clock.Now()}
+	w := m.workers[m.podOf[exit.ContainerID]]
 	m.mu.Unlock()
+	if w != nil {
+		// The worker acts on the event at once; the CRI catches up later.
+		w.wake()
+	}
 	m.requestRelist()
+}
+
+// pendingExit is an exit containerd reported that its CRI plugin has not
+// recorded yet (it takes tens of milliseconds).
+type pendingExit struct {
+	exit runtime.Exit
+	seen time.Time
+}
+
+// exitsNotYetInCRI returns the exits the CRI has not recorded yet.
+func (m *Manager) exitsNotYetInCRI() map[string]runtime.Exit {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.pendingExits) == 0 {
+		return nil
+	}
+	out := make(map[string]runtime.Exit, len(m.pendingExits))
+	for id, p := range m.pendingExits {
+		out[id] = p.exit
+	}
+	return out
 }
 
 // Run relists the runtime every resync interval until ctx ends, then waits
@@ -326,17 +355,20 @@ func (m *Manager) relist(ctx context.Context) (bool, error) {
 		orphans[uid] = s
 	}
 	running := map[string]bool{}
+	podOf := make(map[string]types.UID, len(containers))
 	for _, c := range containers {
 		uid := types.UID(c.Labels[runtime.LabelPodUID])
 		prints[uid] = append(prints[uid], "c"+c.Id+":"+c.State.String())
 		running[c.Id] = c.State == runtimeapi.ContainerState_CONTAINER_RUNNING
+		podOf[c.Id] = uid
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.podOf = podOf
 	recheck := false
 	now := m.clock.Now()
-	for id, at := range m.pendingExits {
-		if !running[id] || now.Sub(at) > exitRecheckFor {
+	for id, p := range m.pendingExits {
+		if !running[id] || now.Sub(p.seen) > exitRecheckFor {
 			delete(m.pendingExits, id)
 			continue
 		}

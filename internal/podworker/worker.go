@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minikubelet/minikubelet/internal/probes"
+	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
 
@@ -158,21 +159,25 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.startTime = podStartTime(obs, now)
 		w.seedBackoff(obs)
 	}
+	// Decisions take exits containerd reported before its CRI plugin
+	// recorded them (a restart need not wait); the status shows the CRI's
+	// record, with the exit code and termination message, once it has it.
+	decided := withExits(obs, w.m.exitsNotYetInCRI())
 	w.syncProbes(pod, obs)
 	acts := computeActions(decisionInput{
 		Pod:       pod,
-		Observed:  obs,
+		Observed:  decided,
 		Backoff:   w.backoff,
 		Now:       now,
 		StartTime: w.startTime,
-		Unhealthy: w.takeUnhealthy(obs),
-		Started:   w.startedContainers(obs),
+		Unhealthy: w.takeUnhealthy(decided),
+		Started:   w.startedContainers(decided),
 	})
 	if acts.DeadlineExceeded && !w.deadlineExceeded {
 		w.deadlineExceeded = true
 		w.event(pod, "", v1.EventTypeWarning, reasonDeadlineExceeded, messageDeadlineExceeded)
 	}
-	acted, err := w.apply(ctx, pod, obs, &acts)
+	acted, err := w.apply(ctx, pod, decided, &acts)
 	if err != nil && ctx.Err() == nil {
 		w.log.Warn("sync pod", zap.Error(err))
 		if acts.Wake == 0 || acts.Wake > retryInterval {
@@ -202,6 +207,33 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		}
 	}
 	return acts.Wake
+}
+
+// withExits marks containers as exited that containerd said exited but
+// its CRI plugin still shows running, so a restart does not wait for the
+// CRI to catch up. The CRI's own record replaces this at the next observe.
+func withExits(obs observation, exits map[string]runtime.Exit) observation {
+	if len(exits) == 0 {
+		return obs
+	}
+	containers := make([]containerRecord, len(obs.Containers))
+	copy(containers, obs.Containers)
+	for i, c := range containers {
+		e, ok := exits[c.ID]
+		if !ok || c.State != status.ContainerRunning {
+			continue
+		}
+		c.State = status.ContainerExited
+		c.ExitCode = e.ExitCode
+		c.FinishedAt = e.ExitedAt
+		c.Reason = status.ReasonError
+		if e.ExitCode == 0 {
+			c.Reason = status.ReasonCompleted
+		}
+		containers[i] = c
+	}
+	obs.Containers = containers
+	return obs
 }
 
 // syncProbes hands the pod's running containers to the probes: new

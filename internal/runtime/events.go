@@ -21,12 +21,19 @@ const (
 	resubscribeMax = 5 * time.Second
 )
 
-// WatchExits calls onExit with the ID of every container whose main
+// Exit is a container's main process ending, as containerd reports it.
+type Exit struct {
+	ContainerID string
+	ExitCode    int32
+	ExitedAt    time.Time
+}
+
+// WatchExits calls onExit for every container whose main
 // process exits, as containerd reports it, until ctx ends. Exits of exec'd
 // processes (probes, kubectl exec) are not reported. When containerd goes
 // away (a restart), it subscribes again with a capped backoff; exits
 // during the gap are caught by the caller's periodic relist.
-func WatchExits(ctx context.Context, address string, log *zap.Logger, onExit func(containerID string)) error {
+func WatchExits(ctx context.Context, address string, log *zap.Logger, onExit func(Exit)) error {
 	address = strings.TrimPrefix(address, "unix://")
 	wait := resubscribeMin
 	for {
@@ -46,7 +53,7 @@ func WatchExits(ctx context.Context, address string, log *zap.Logger, onExit fun
 	}
 }
 
-func watchOnce(ctx context.Context, address string, log *zap.Logger, onExit func(string), subscribed func()) error {
+func watchOnce(ctx context.Context, address string, log *zap.Logger, onExit func(Exit), subscribed func()) error {
 	client, err := containerd.New(address, containerd.WithTimeout(containerdDialTimeout))
 	if err != nil {
 		return fmt.Errorf("connect to containerd at %s: %w", address, err)
@@ -74,7 +81,11 @@ func watchOnce(ctx context.Context, address string, log *zap.Logger, onExit func
 				continue
 			}
 			if exit, ok := ev.(*eventstypes.TaskExit); ok && exit.ID == exit.ContainerID {
-				onExit(exit.ContainerID)
+				e := Exit{ContainerID: exit.ContainerID, ExitCode: int32(exit.ExitStatus)}
+				if exit.ExitedAt != nil {
+					e.ExitedAt = exit.ExitedAt.AsTime()
+				}
+				onExit(e)
 			}
 		}
 	}
