@@ -19,6 +19,7 @@ const (
 	reasonImagePullBackOff     = "ImagePullBackOff"
 	reasonErrImageNeverPull    = "ErrImageNeverPull"
 	reasonCreatePodSandboxErr  = "CreatePodSandboxError"
+	reasonPostStartHookError   = "PostStartHookError"
 )
 
 // maxDeadInstances is how many exited instances of one container are kept

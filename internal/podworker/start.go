@@ -98,8 +98,10 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 			}
 			acts.Waiting[s.Container.Name] = waiting
 			w.log.Warn("start container", zap.String("container", s.Container.Name), zap.String("reason", waiting.Reason), zap.Error(err))
-			// Retry through the backoff, as the kubelet does.
-			if !s.Restart {
+			// Retry through the backoff, as the kubelet does. A container
+			// killed for its postStart hook has run: its restart goes
+			// through the backoff like any exit.
+			if !s.Restart && waiting.Reason != reasonPostStartHookError {
 				w.backoff.next(s.Container.Name, w.m.clock.Now())
 			}
 			if acts.Wake == 0 || acts.Wake > retryInterval {
@@ -163,7 +165,7 @@ func (w *worker) startContainer(ctx context.Context, pc podContext, sandboxID st
 			if kerr := w.killContainer(ctx, pod, rec, podGracePeriod(pod), pc.PodIPs, "FailedPostStartHook"); kerr != nil {
 				log.Warn("kill after failed postStart hook", zap.Error(kerr))
 			}
-			return status.Waiting{Reason: "PostStartHookError", Message: err.Error()}, err
+			return status.Waiting{Reason: reasonPostStartHookError, Message: err.Error()}, err
 		}
 	}
 	return status.Waiting{}, nil
