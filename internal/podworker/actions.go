@@ -96,6 +96,9 @@ type podActions struct {
 	Kills  []containerKill
 	// Removes are IDs of dead container instances no longer needed.
 	Removes []string
+	// RemoveSandboxes are IDs of stopped sandboxes, older than the newest,
+	// that hold no container instance still kept.
+	RemoveSandboxes []string
 	// Waiting holds why containers that should run do not yet.
 	Waiting map[string]status.Waiting
 	// Wake asks for a sync after this long (a backoff ends); zero for none.
@@ -376,6 +379,32 @@ func (d *decider) collectGarbage() {
 		}
 	}
 	sort.Strings(d.acts.Removes)
+	d.collectSandboxes()
+}
+
+// collectSandboxes removes sandboxes replaced by a newer one once nothing
+// kept (the newest dead instance of a container, for its lastState and
+// restart count) lives in them, as the kubelet's garbage collector does.
+func (d *decider) collectSandboxes() {
+	sandboxes := d.in.Observed.Sandboxes
+	if len(sandboxes) < 2 {
+		return
+	}
+	removed := map[string]bool{}
+	for _, id := range d.acts.Removes {
+		removed[id] = true
+	}
+	inUse := map[string]bool{}
+	for _, c := range d.in.Observed.Containers {
+		if !removed[c.ID] {
+			inUse[c.SandboxID] = true
+		}
+	}
+	for _, s := range sandboxes[1:] {
+		if !s.Ready && !inUse[s.ID] {
+			d.acts.RemoveSandboxes = append(d.acts.RemoveSandboxes, s.ID)
+		}
+	}
 }
 
 func (d *decider) newest(name string) *containerRecord {

@@ -284,3 +284,24 @@ func TestWithExits_AnExitContainerdReportedRestartsBeforeTheCRIRecordsIt(t *test
 		t.Fatalf("starts %+v, want the first restart at once", acts.Starts)
 	}
 }
+
+func TestComputeActions_OldSandboxesGoOnceNothingKeptLivesInThem(t *testing.T) {
+	old := exited("c1", "a", 1, 1, t0)
+	old.SandboxID = "s1"
+	older := exited("c0", "a", 0, 1, t0)
+	older.SandboxID = "s0"
+	cur := running("c2", "a", 2)
+	cur.SandboxID = "s2"
+	acts := computeActions(decisionInput{
+		Pod: testPod(v1.RestartPolicyAlways, nil, "a"),
+		Observed: observation{
+			Sandboxes:  []sandboxRecord{ready("s2", 2), {ID: "s1", Attempt: 1}, {ID: "s0", Attempt: 0}},
+			Containers: []containerRecord{cur, old, older},
+		},
+		Now: t0,
+	})
+	// c1 is the newest dead instance (lastState): s1 stays; s0 goes with c0.
+	if !reflect.DeepEqual(acts.Removes, []string{"c0"}) || !reflect.DeepEqual(acts.RemoveSandboxes, []string{"s0"}) {
+		t.Fatalf("removes %v, sandboxes %v; want c0 and s0", acts.Removes, acts.RemoveSandboxes)
+	}
+}

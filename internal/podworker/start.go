@@ -57,6 +57,12 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 		acted = true
 		w.removeContainer(ctx, obs, id)
 	}
+	for _, id := range acts.RemoveSandboxes {
+		acted = true
+		if err := w.m.cfg.Runtime.RemovePodSandbox(ctx, id); err != nil && !runtime.IsNotFound(err) {
+			w.log.Warn("remove old sandbox", zap.String("sandboxID", id), zap.Error(err))
+		}
+	}
 	for name, wt := range acts.Waiting {
 		if wt.Reason == reasonCrashLoopBackOff {
 			w.event(pod, name, v1.EventTypeWarning, eventBackOff, fmt.Sprintf("Back-off restarting failed container %s in pod %s", name, podDescription(pod)))

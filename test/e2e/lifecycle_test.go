@@ -494,3 +494,53 @@ spec:
 		t.Fatalf("GET /manifests does not report the invalid field: %s (%v)", body, err)
 	}
 }
+
+func TestLifecycle_DeadSandboxIsReplacedAndTheContainerRestarts(t *testing.T) {
+	n := startNode(t)
+	n.writeManifest("sb.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: sb
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+`)
+	before := n.waitPod("sb", 10*time.Second, "Running", podRunning)
+	sandboxes := n.sandboxesOf("sb")
+	if len(sandboxes) != 1 {
+		t.Fatalf("%d sandboxes, want 1", len(sandboxes))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := cri.PodSandboxStatus(ctx, sandboxes[0].Id, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Pid int `json:"pid"`
+	}
+	if err := json.Unmarshal([]byte(st.Info["info"]), &info); err != nil || info.Pid == 0 {
+		t.Fatalf("no pause pid in the sandbox's verbose status: %v", err)
+	}
+	if err := syscall.Kill(info.Pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the pause process %d: %v", info.Pid, err)
+	}
+	p := n.waitPod("sb", 15*time.Second, "Running again in a new sandbox", func(p *v1.Pod) bool {
+		return podRunning(p) && p.Status.ContainerStatuses[0].ContainerID != before.Status.ContainerStatuses[0].ContainerID
+	})
+	if got := p.Status.ContainerStatuses[0].RestartCount; got != 1 {
+		t.Fatalf("restart count %d after the sandbox was replaced, want 1", got)
+	}
+	ready := 0
+	for _, s := range n.sandboxesOf("sb") {
+		if s.State == runtimeapi.PodSandboxState_SANDBOX_READY {
+			ready++
+		}
+	}
+	if ready != 1 {
+		t.Fatalf("%d ready sandboxes for the pod, want exactly 1", ready)
+	}
+}
