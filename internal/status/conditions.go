@@ -189,22 +189,7 @@ func InitializedCondition(spec *v1.PodSpec, statuses []v1.ContainerStatus, phase
 		return v1.PodCondition{Type: v1.PodInitialized, Status: v1.ConditionTrue}
 	}
 
-	var msgs []string
-	if len(unknown) > 0 {
-		msgs = append(msgs, fmt.Sprintf("containers with unknown status: %s", unknown))
-	}
-	if len(incomplete) > 0 {
-		msgs = append(msgs, fmt.Sprintf("containers with incomplete status: %s", incomplete))
-	}
-	if len(msgs) > 0 {
-		return v1.PodCondition{
-			Type:    v1.PodInitialized,
-			Status:  v1.ConditionFalse,
-			Reason:  ContainersNotInitialized,
-			Message: strings.Join(msgs, ", "),
-		}
-	}
-	return v1.PodCondition{Type: v1.PodInitialized, Status: v1.ConditionTrue}
+	return containersCondition(v1.PodInitialized, ContainersNotInitialized, unknown, "incomplete", incomplete)
 }
 
 // ContainersReadyCondition is the kubelet's ContainersReady condition: True
@@ -246,22 +231,24 @@ func ContainersReadyCondition(spec *v1.PodSpec, statuses []v1.ContainerStatus, p
 		return v1.PodCondition{Type: v1.ContainersReady, Status: v1.ConditionFalse, Reason: PodFailed}
 	}
 
+	return containersCondition(v1.ContainersReady, ContainersNotReady, unknown, "unready", unready)
+}
+
+// containersCondition is True when no container is listed, otherwise False
+// with reason and the kubelet's message: "containers with unknown status:
+// [a], containers with <what> status: [b c]".
+func containersCondition(t v1.PodConditionType, reason string, unknown []string, what string, listed []string) v1.PodCondition {
 	var msgs []string
 	if len(unknown) > 0 {
 		msgs = append(msgs, fmt.Sprintf("containers with unknown status: %s", unknown))
 	}
-	if len(unready) > 0 {
-		msgs = append(msgs, fmt.Sprintf("containers with unready status: %s", unready))
+	if len(listed) > 0 {
+		msgs = append(msgs, fmt.Sprintf("containers with %s status: %s", what, listed))
 	}
-	if len(msgs) > 0 {
-		return v1.PodCondition{
-			Type:    v1.ContainersReady,
-			Status:  v1.ConditionFalse,
-			Reason:  ContainersNotReady,
-			Message: strings.Join(msgs, ", "),
-		}
+	if len(msgs) == 0 {
+		return v1.PodCondition{Type: t, Status: v1.ConditionTrue}
 	}
-	return v1.PodCondition{Type: v1.ContainersReady, Status: v1.ConditionTrue}
+	return v1.PodCondition{Type: t, Status: v1.ConditionFalse, Reason: reason, Message: strings.Join(msgs, ", ")}
 }
 
 // ReadyCondition is the kubelet's Ready condition: the status, reason and
