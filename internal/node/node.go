@@ -58,21 +58,15 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var manager *podworker.Manager
-	prober := probes.NewManager(probes.Config{
-		Exec:       rt,
-		Logger:     log.Named("probes"),
-		Registerer: registry,
-		OnUpdate:   func(u probes.Update) { manager.ProbeUpdate(u) },
-	})
-	defer prober.Stop()
-	manager = podworker.NewManager(podworker.Config{
-		Runtime:        rt,
-		Images:         rt,
-		Status:         store,
-		Volumes:        volumes.NewManager(cfg.RootDir),
-		Events:         events,
-		Probes:         prober,
+	manager := podworker.NewManager(podworker.Config{
+		Runtime: rt,
+		Images:  rt,
+		Status:  store,
+		Volumes: volumes.NewManager(cfg.RootDir),
+		Events:  events,
+		NewProber: func(onUpdate func(probes.Update)) podworker.Prober {
+			return probes.NewManager(probes.Config{Exec: rt, Logger: log.Named("probes"), Registerer: registry, OnUpdate: onUpdate})
+		},
 		Logger:         log,
 		NodeName:       nodeName,
 		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},

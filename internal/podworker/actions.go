@@ -7,6 +7,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
 
@@ -18,8 +19,13 @@ const (
 	reasonErrImagePull         = "ErrImagePull"
 	reasonImagePullBackOff     = "ImagePullBackOff"
 	reasonErrImageNeverPull    = "ErrImageNeverPull"
-	reasonCreatePodSandboxErr  = "CreatePodSandboxError"
 	reasonPostStartHookError   = "PostStartHookError"
+)
+
+// Pod-level reasons, as the kubelet reports them.
+const (
+	reasonDeadlineExceeded  = "DeadlineExceeded"
+	messageDeadlineExceeded = "Pod was active on the node longer than the specified deadline"
 )
 
 // maxDeadInstances is how many exited instances of one container are kept
@@ -47,14 +53,58 @@ type containerRecord struct {
 	// PreStop and Ports are the JSON the instance was annotated with, to
 	// stop it when its pod's spec is gone.
 	PreStop, Ports string
+	// messageFile is the host file behind terminationMessagePath, and
+	// fallbackToLogs the FallbackToLogsOnError policy: what an exit needs
+	// for its message.
+	messageFile    string
+	fallbackToLogs bool
 }
 
-// observation is what the runtime has for one pod.
+// observation is what the runtime has for one pod, at one instant.
 type observation struct {
 	// Sandboxes, newest first.
 	Sandboxes []sandboxRecord
 	// Containers, every instance, in any order.
 	Containers []containerRecord
+	// Fingerprint and ListedAt say how the CRI listed the pod and when
+	// the listing began (for the relister: a worker's own changes are no
+	// news).
+	Fingerprint string
+	ListedAt    time.Time
+}
+
+// probeVerdict is what the probes say of one running container instance,
+// pulled by the worker before it decides.
+type probeVerdict struct {
+	// Started is false while a startup probe has not succeeded.
+	Started bool
+	// Failed is set when the liveness or startup probe reached its failure
+	// threshold: the container must be killed.
+	Failed bool
+	// FailedKind is that probe's kind.
+	FailedKind probes.Kind
+}
+
+// decisionInput is everything computeActions looks at. Backoffs are read,
+// never changed: settle says how they move.
+type decisionInput struct {
+	Pod      *v1.Pod
+	Observed observation
+	// CrashBackoff is the restart backoff by container name; ImageBackoff
+	// the pull backoff by image. Nil means none.
+	CrashBackoff *backoff
+	ImageBackoff *backoff
+	Now          time.Time
+	// StartTime is when the pod was first acknowledged on the node, for
+	// activeDeadlineSeconds.
+	StartTime time.Time
+	// Probes holds, by container ID, what the probes say of the running
+	// containers; a running container without an entry has started and
+	// is healthy.
+	Probes map[string]probeVerdict
+	// DeadlineReported is true once the DeadlineExceeded event was
+	// recorded.
+	DeadlineReported bool
 }
 
 // containerStart asks for a new instance of a container.
@@ -62,13 +112,16 @@ type containerStart struct {
 	Container    *v1.Container
 	Init         bool
 	RestartCount int32
-	// Restart is true when a previous instance exited: the restart goes
-	// through the backoff.
+	// Restart is true when a previous instance exited and the restart went
+	// through the crash-loop backoff, which then grows.
 	Restart bool
 	// ExistingID names an instance that was created but never started (the
 	// daemon stopped in between): it is started instead of a new one, so a
 	// container runs at most once per restart count.
 	ExistingID string
+	// PullBackoff is how long the image's pull backoff still lasts; while
+	// it does, a missing image is not pulled (ImagePullBackOff).
+	PullBackoff time.Duration
 }
 
 // containerKill asks to stop one running container.
@@ -81,19 +134,32 @@ type containerKill struct {
 	GracePeriod *int64
 }
 
-// podActions is what one sync must do, decided by computeActions.
+// podEvent is an event the decision itself records.
+type podEvent struct {
+	Container, Type, Reason, Message string
+}
+
+// podActions is the plan of one sync, decided by computeActions. It is
+// read-only once decided: what applying it teaches comes back as an
+// applyResult, and settle turns both into the sync's outcome.
 type podActions struct {
-	// KillPod stops every container and sandbox of the pod before anything
-	// else.
+	// KillPod stops every container (the pod's termination order) and
+	// every ready sandbox before anything else.
 	KillPod bool
+	// Finished says the pod is done for good (every regular container
+	// exited and will not restart, an init container failed under Never,
+	// or the deadline passed): KillPod then stops what still runs and gives
+	// back the sandbox, and nothing starts again.
+	Finished bool
 	// CreateSandbox makes a new sandbox with SandboxAttempt; otherwise
 	// containers start in SandboxID.
 	CreateSandbox  bool
 	SandboxAttempt uint32
 	SandboxID      string
+	// Kills are stopped, in parallel, before Starts.
+	Kills []containerKill
 	// Starts are started in order; an init container is always alone.
 	Starts []containerStart
-	Kills  []containerKill
 	// Removes are IDs of dead container instances no longer needed.
 	Removes []string
 	// RemoveSandboxes are IDs of stopped sandboxes, older than the newest,
@@ -101,88 +167,165 @@ type podActions struct {
 	RemoveSandboxes []string
 	// Waiting holds why containers that should run do not yet.
 	Waiting map[string]status.Waiting
-	// Wake asks for a sync after this long (a backoff ends); zero for none.
+	// Events are recorded before acting.
+	Events []podEvent
+	// Wake asks for a sync after this long (a backoff ends, the deadline
+	// passes); zero for none.
 	Wake time.Duration
 	// DeadlineExceeded is set once activeDeadlineSeconds has passed: the
-	// pod's containers are stopped for good and the pod is Failed.
+	// pod is Failed.
 	DeadlineExceeded bool
 }
 
-// decisionInput is everything computeActions looks at.
-type decisionInput struct {
-	Pod      *v1.Pod
-	Observed observation
-	Backoff  *backoff
-	Now      time.Time
-	// StartTime is when the pod was first acknowledged on the node, for
-	// activeDeadlineSeconds.
-	StartTime time.Time
-	// Unhealthy holds, by container ID, why a liveness or startup probe
-	// wants the container killed.
-	Unhealthy map[string]unhealthy
-	// Started says, by container ID, whether a running container's startup
-	// probe has succeeded (absent means it has).
-	Started map[string]bool
+// acts reports whether the plan changes anything in the runtime.
+func (a *podActions) acts() bool {
+	return a.KillPod || a.CreateSandbox || len(a.Kills) > 0 || len(a.Starts) > 0 || len(a.Removes) > 0 || len(a.RemoveSandboxes) > 0
 }
-
-// unhealthy is a probe's verdict that a container must be restarted.
-type unhealthy struct {
-	Message     string
-	GracePeriod *int64
-}
-
-// Pod-level reasons, as the kubelet reports them.
-const (
-	reasonDeadlineExceeded  = "DeadlineExceeded"
-	messageDeadlineExceeded = "Pod was active on the node longer than the specified deadline"
-)
 
 // computeActions decides the next step for a pod that should run, from its
 // spec and what the runtime has, as the kubelet's computePodActions does:
 // sandbox first, then init containers one at a time (sidecars stay
 // running), then every app container; exited containers restart per the
-// restart policy, through the backoff.
+// restart policy, through the backoff; a container whose liveness or
+// startup probe failed is killed and, when the policy allows, started
+// again in the same sync; a pod whose regular containers are all done
+// stops what still runs (sidecars) and its sandbox.
 func computeActions(in decisionInput) podActions {
-	d := decider{in: in, latest: latestByName(in.Observed.Containers)}
+	d := decider{in: in, latest: latestByName(in.Observed.Containers), killed: map[string]bool{}}
 	d.acts.Waiting = map[string]status.Waiting{}
 	d.collectGarbage()
-	if deadlineExceeded(in.Pod, in.StartTime, in.Now) {
-		d.acts.DeadlineExceeded = true
-		d.killRunning(messageDeadlineExceeded)
-		return d.acts
-	}
 	sandboxes := in.Observed.Sandboxes
-	if len(sandboxes) == 0 || !sandboxes[0].Ready {
+	switch {
+	case deadlineExceeded(in.Pod, in.StartTime, in.Now):
+		d.acts.DeadlineExceeded = true
+		if !in.DeadlineReported {
+			d.event("", v1.EventTypeWarning, reasonDeadlineExceeded, messageDeadlineExceeded)
+		}
+		d.finish()
+		return d.acts
+	case d.finishedBefore():
+		d.finish()
+		return d.acts
+	case len(sandboxes) == 0 || !sandboxes[0].Ready:
 		d.replaceSandbox()
 		return d.acts
 	}
 	d.acts.SandboxID = sandboxes[0].ID
-	for _, c := range in.Observed.Containers {
-		switch {
-		case c.State == status.ContainerUnknown:
-			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: "container is in an unknown state"})
-		case c.State == status.ContainerRunning:
-			if u, ok := in.Unhealthy[c.ID]; ok {
-				d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: u.Message, GracePeriod: u.GracePeriod})
-			}
-		}
-	}
+	d.killUnhealthy()
 	if !d.initContainers() {
+		d.wakeAtDeadline()
 		return d.acts
 	}
+	keep := 0
 	for i := range in.Pod.Spec.Containers {
-		d.appContainer(&in.Pod.Spec.Containers[i])
+		if d.appContainer(&in.Pod.Spec.Containers[i]) {
+			keep++
+		}
 	}
+	if keep == 0 && !d.startsApp() {
+		// As the kubelet: with no regular container left to run, the pod
+		// is done; sidecars do not keep it alive.
+		d.acts.Starts = nil
+		d.finish()
+		return d.acts
+	}
+	d.wakeAtDeadline()
 	return d.acts
 }
 
 type decider struct {
 	in     decisionInput
 	latest map[string][]containerRecord
+	// killed names the containers this plan kills for their probes.
+	killed map[string]bool
 	acts   podActions
 }
 
 func (d *decider) pod() *v1.Pod { return d.in.Pod }
+
+func (d *decider) event(container, eventType, reason, message string) {
+	d.acts.Events = append(d.acts.Events, podEvent{Container: container, Type: eventType, Reason: reason, Message: message})
+}
+
+func (d *decider) wake(after time.Duration) {
+	if after > 0 && (d.acts.Wake == 0 || after < d.acts.Wake) {
+		d.acts.Wake = after
+	}
+}
+
+// wakeAtDeadline asks for a sync when activeDeadlineSeconds passes.
+func (d *decider) wakeAtDeadline() {
+	if dl := d.pod().Spec.ActiveDeadlineSeconds; dl != nil && !d.in.StartTime.IsZero() {
+		d.wake(d.in.StartTime.Add(time.Duration(*dl) * time.Second).Sub(d.in.Now))
+	}
+}
+
+// finish stops what still runs of a pod that is done, and its sandbox.
+func (d *decider) finish() {
+	d.acts.Finished = true
+	d.acts.Kills = nil
+	d.acts.KillPod = anyReady(d.in.Observed.Sandboxes) || anyRunning(d.in.Observed.Containers)
+}
+
+// finishedBefore reports whether the pod was already done: every regular
+// container exited and none will restart, or a regular init container
+// failed under restartPolicy Never. (A pod that finished keeps its
+// sandbox stopped; without this check a lost sandbox would start it anew.)
+func (d *decider) finishedBefore() bool {
+	spec := &d.pod().Spec
+	if spec.RestartPolicy == v1.RestartPolicyNever {
+		for i := range spec.InitContainers {
+			c := &spec.InitContainers[i]
+			if l := d.newest(c.Name); l != nil && !isSidecar(c) && l.State == status.ContainerExited && l.ExitCode != 0 {
+				return true
+			}
+		}
+	}
+	if len(spec.Containers) == 0 {
+		return false
+	}
+	for i := range spec.Containers {
+		l := d.newest(spec.Containers[i].Name)
+		if l == nil || l.State != status.ContainerExited || shouldRestart(spec.RestartPolicy, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// killUnhealthy kills running containers whose liveness or startup probe
+// failed, and plans their restart when the pod's policy allows it, as the
+// kubelet does in one pass.
+func (d *decider) killUnhealthy() {
+	for _, c := range d.in.Observed.Containers {
+		if c.State == status.ContainerUnknown {
+			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: "container is in an unknown state"})
+			continue
+		}
+		v, ok := d.in.Probes[c.ID]
+		if c.State != status.ContainerRunning || !ok || !v.Failed {
+			continue
+		}
+		spec := containerSpec(d.pod(), c.Name)
+		if spec == nil || d.newest(c.Name).ID != c.ID {
+			continue
+		}
+		grace := probes.TerminationGracePeriod(v.FailedKind, spec, podGracePeriod(d.pod()))
+		msg := fmt.Sprintf("Container %s failed %s probe", c.Name, lowerKind(v.FailedKind))
+		if d.restartsAfterKill(spec) {
+			msg += ", will be restarted"
+		}
+		d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: msg, GracePeriod: &grace})
+		d.killed[c.Name] = true
+	}
+}
+
+// restartsAfterKill reports whether a container killed for its probe
+// starts again: a sidecar always does, a regular container unless the pod
+// never restarts (the kubelet's shouldRestartOnFailure).
+func (d *decider) restartsAfterKill(c *v1.Container) bool {
+	return isSidecar(c) || d.pod().Spec.RestartPolicy != v1.RestartPolicyNever
+}
 
 // replaceSandbox handles a pod with no ready sandbox: the first start, or a
 // sandbox that died (then everything in it restarts from the beginning).
@@ -199,8 +342,7 @@ func (d *decider) replaceSandbox() {
 	}
 	spec := &d.pod().Spec
 	if len(spec.InitContainers) > 0 {
-		c := &spec.InitContainers[0]
-		d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: true, RestartCount: d.nextRestartCount(c.Name)})
+		d.start(&spec.InitContainers[0], true)
 	} else {
 		for i := range spec.Containers {
 			c := &spec.Containers[i]
@@ -209,10 +351,11 @@ func (d *decider) replaceSandbox() {
 			if latest != nil && latest.State == status.ContainerExited && !shouldRestart(spec.RestartPolicy, latest) {
 				continue
 			}
-			d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, RestartCount: d.nextRestartCount(c.Name)})
+			d.start(c, false)
 		}
 	}
 	d.acts.CreateSandbox = len(d.acts.Starts) > 0
+	d.wakeAtDeadline()
 }
 
 // initContainers decides for the init containers and reports whether they
@@ -230,24 +373,7 @@ func (d *decider) initContainers() bool {
 		c := &spec.InitContainers[i]
 		latest := d.newest(c.Name)
 		if isSidecar(c) {
-			switch {
-			case latest == nil:
-				d.start(c, true)
-			case latest.State == status.ContainerRunning:
-				// The next init container waits for the sidecar's startup
-				// probe, as the kubelet does.
-				if started, ok := d.in.Started[latest.ID]; ok && !started && !appStarted {
-					return false
-				}
-				continue
-			case latest.State == status.ContainerCreated:
-				d.startExisting(c, true, latest)
-			default:
-				d.restartThroughBackoff(c, true, latest)
-			}
-			// Until the app containers have started, the next init
-			// container waits for this sidecar to be running.
-			if !appStarted {
+			if !d.sidecar(c, latest, appStarted) {
 				return false
 			}
 			continue
@@ -266,11 +392,6 @@ func (d *decider) initContainers() bool {
 			return false
 		case latest.State == status.ContainerExited && latest.ExitCode == 0:
 			continue
-		case spec.RestartPolicy == v1.RestartPolicyNever && latest.State == status.ContainerExited:
-			// A failed init container under Never fails the pod: what
-			// still runs (sidecars) is stopped.
-			d.killRunning("init container failed and the pod's restartPolicy is Never")
-			return false
 		default:
 			d.restartThroughBackoff(c, true, latest)
 			return false
@@ -279,26 +400,88 @@ func (d *decider) initContainers() bool {
 	return true
 }
 
-func (d *decider) appContainer(c *v1.Container) {
+// sidecar decides for a native sidecar and reports whether the next init
+// container may go on.
+func (d *decider) sidecar(c *v1.Container, latest *containerRecord, appStarted bool) bool {
+	switch {
+	case latest == nil:
+		d.start(c, true)
+	case d.killed[c.Name]:
+		d.start(c, true)
+	case latest.State == status.ContainerRunning:
+		// The next init container waits for the sidecar's startup probe,
+		// as the kubelet does.
+		if v, ok := d.in.Probes[latest.ID]; ok && !v.Started && !appStarted {
+			return false
+		}
+		return true
+	case latest.State == status.ContainerCreated:
+		d.startExisting(c, true, latest)
+	default:
+		d.restartThroughBackoff(c, true, latest)
+	}
+	// Until the app containers have started, the next init container
+	// waits for this sidecar to be running.
+	return appStarted
+}
+
+// appContainer decides for a regular container and reports whether it is
+// kept running.
+func (d *decider) appContainer(c *v1.Container) bool {
 	latest := d.newest(c.Name)
 	switch {
 	case latest == nil:
 		d.start(c, false)
-	case latest.State == status.ContainerRunning:
+	case d.killed[c.Name]:
+		if d.restartsAfterKill(c) {
+			d.start(c, false)
+		}
+	case latest.State == status.ContainerRunning, latest.State == status.ContainerUnknown:
+		// An instance in an unknown state is killed first and restarted
+		// by a later sync.
+		return true
 	case latest.State == status.ContainerCreated:
 		d.startExisting(c, false, latest)
 	case shouldRestart(d.pod().Spec.RestartPolicy, latest):
 		d.restartThroughBackoff(c, false, latest)
 	}
+	return false
+}
+
+// startsApp reports whether the plan starts a regular container, or would
+// but for a backoff.
+func (d *decider) startsApp() bool {
+	for _, s := range d.acts.Starts {
+		if !s.Init {
+			return true
+		}
+	}
+	for i := range d.pod().Spec.Containers {
+		if _, waiting := d.acts.Waiting[d.pod().Spec.Containers[i].Name]; waiting {
+			return true
+		}
+	}
+	return false
 }
 
 // startExisting starts an instance that was created and never started.
 func (d *decider) startExisting(c *v1.Container, init bool, latest *containerRecord) {
-	d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: init, RestartCount: latest.RestartCount, ExistingID: latest.ID})
+	d.plan(containerStart{Container: c, Init: init, RestartCount: latest.RestartCount, ExistingID: latest.ID})
 }
 
 func (d *decider) start(c *v1.Container, init bool) {
-	d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: init, RestartCount: d.nextRestartCount(c.Name)})
+	d.plan(containerStart{Container: c, Init: init, RestartCount: d.nextRestartCount(c.Name)})
+}
+
+// plan adds a start, with what the image's pull backoff says of it.
+func (d *decider) plan(s containerStart) {
+	if d.in.ImageBackoff != nil {
+		if waiting, wait := d.in.ImageBackoff.inBackoffSinceUpdate(s.Container.Image, d.in.Now); waiting {
+			s.PullBackoff = wait
+			d.wake(wait)
+		}
+	}
+	d.acts.Starts = append(d.acts.Starts, s)
 }
 
 // restartThroughBackoff restarts an exited container now, or records that
@@ -310,30 +493,21 @@ func (d *decider) restartThroughBackoff(c *v1.Container, init bool, latest *cont
 	if wait, waiting := d.backoffWait(c.Name, latest.FinishedAt); waiting {
 		d.acts.Waiting[c.Name] = status.Waiting{
 			Reason:  reasonCrashLoopBackOff,
-			Message: crashLoopMessage(d.in.Backoff.period(c.Name), c.Name, d.pod(), latest, d.in.Now.Add(wait)),
+			Message: crashLoopMessage(d.in.CrashBackoff.period(c.Name), c.Name, d.pod(), latest, d.in.Now.Add(wait)),
 		}
-		if d.acts.Wake == 0 || wait < d.acts.Wake {
-			d.acts.Wake = wait
-		}
+		d.event(c.Name, v1.EventTypeWarning, eventBackOff, fmt.Sprintf("Back-off restarting failed container %s in pod %s", c.Name, podDescription(d.pod())))
+		d.wake(wait)
 		return
 	}
-	d.acts.Starts = append(d.acts.Starts, containerStart{Container: c, Init: init, RestartCount: latest.RestartCount + 1, Restart: true})
+	d.plan(containerStart{Container: c, Init: init, RestartCount: latest.RestartCount + 1, Restart: true})
 }
 
 func (d *decider) backoffWait(name string, finished time.Time) (time.Duration, bool) {
-	if d.in.Backoff == nil {
+	if d.in.CrashBackoff == nil {
 		return 0, false
 	}
-	waiting, wait := d.in.Backoff.inBackoff(name, finished, d.in.Now)
+	waiting, wait := d.in.CrashBackoff.inBackoff(name, finished, d.in.Now)
 	return wait, waiting
-}
-
-func (d *decider) killRunning(why string) {
-	for _, c := range d.in.Observed.Containers {
-		if c.State == status.ContainerRunning {
-			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: why})
-		}
-	}
 }
 
 // deadlineExceeded reports whether the pod's activeDeadlineSeconds has
@@ -448,6 +622,18 @@ func isSidecar(c *v1.Container) bool {
 // latestByName groups instances by container name, newest first.
 func latestByName(records []containerRecord) map[string][]containerRecord {
 	return status.GroupNewestFirst(records, func(r containerRecord) status.ContainerRecord { return r.ContainerRecord })
+}
+
+// lowerKind names a probe kind as the kubelet's kill messages do.
+func lowerKind(k probes.Kind) string {
+	switch k {
+	case probes.Startup:
+		return "startup"
+	case probes.Readiness:
+		return "readiness"
+	default:
+		return "liveness"
+	}
 }
 
 // crashLoopMessage is the kubelet's CrashLoopBackOff message, followed by

@@ -8,6 +8,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
@@ -57,10 +58,10 @@ func TestComputeActions_NewPodCreatesSandboxAndStartsAllContainers(t *testing.T)
 
 func TestComputeActions_RunningPodNeedsNothing(t *testing.T) {
 	acts := computeActions(decisionInput{
-		Pod:      testPod(v1.RestartPolicyAlways, nil, "a"),
-		Observed: observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}},
-		Backoff:  newBackoff(0, 0),
-		Now:      t0,
+		Pod:          testPod(v1.RestartPolicyAlways, nil, "a"),
+		Observed:     observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}},
+		CrashBackoff: newBackoff(0, 0),
+		Now:          t0,
 	})
 	if acts.CreateSandbox || acts.KillPod || len(acts.Starts) != 0 || len(acts.Kills) != 0 || len(acts.Waiting) != 0 {
 		t.Fatalf("got %+v, want no action", acts)
@@ -69,10 +70,10 @@ func TestComputeActions_RunningPodNeedsNothing(t *testing.T) {
 
 func TestComputeActions_DeadSandboxIsReplacedWithNextAttempt(t *testing.T) {
 	acts := computeActions(decisionInput{
-		Pod:      testPod(v1.RestartPolicyAlways, nil, "a"),
-		Observed: observation{Sandboxes: []sandboxRecord{{ID: "s1", Attempt: 2}}, Containers: []containerRecord{exited("c1", "a", 3, 137, t0)}},
-		Backoff:  newBackoff(0, 0),
-		Now:      t0,
+		Pod:          testPod(v1.RestartPolicyAlways, nil, "a"),
+		Observed:     observation{Sandboxes: []sandboxRecord{{ID: "s1", Attempt: 2}}, Containers: []containerRecord{exited("c1", "a", 3, 137, t0)}},
+		CrashBackoff: newBackoff(0, 0),
+		Now:          t0,
 	})
 	if acts.KillPod || !acts.CreateSandbox || acts.SandboxAttempt != 3 {
 		t.Fatalf("got %+v, want a sandbox with attempt 3 and nothing to kill", acts)
@@ -114,21 +115,33 @@ func TestComputeActions_ActiveDeadlineKillsAndStartsNothing(t *testing.T) {
 		t.Fatalf("before the deadline: %+v", acts)
 	}
 	acts = computeActions(decisionInput{Pod: pod, Observed: obs, StartTime: t0, Now: t0.Add(5 * time.Second)})
-	if !acts.DeadlineExceeded || len(acts.Kills) != 1 || len(acts.Starts) != 0 {
-		t.Fatalf("at the deadline: %+v, want the container killed and nothing started", acts)
+	if !acts.DeadlineExceeded || !acts.KillPod || !acts.Finished || len(acts.Starts) != 0 {
+		t.Fatalf("at the deadline: %+v, want the pod killed and nothing started", acts)
+	}
+	if len(acts.Events) != 1 || acts.Events[0].Reason != "DeadlineExceeded" {
+		t.Fatalf("events %+v, want one DeadlineExceeded", acts.Events)
+	}
+	acts = computeActions(decisionInput{Pod: pod, Observed: obs, StartTime: t0, Now: t0.Add(6 * time.Second), DeadlineReported: true})
+	if len(acts.Events) != 0 {
+		t.Fatalf("events %+v, want the DeadlineExceeded event recorded once", acts.Events)
 	}
 }
 
 func TestComputeActions_UnhealthyContainerIsKilledWithProbeGrace(t *testing.T) {
 	grace := int64(1)
+	pod := testPod(v1.RestartPolicyAlways, nil, "a")
+	pod.Spec.Containers[0].LivenessProbe = &v1.Probe{TerminationGracePeriodSeconds: &grace}
 	acts := computeActions(decisionInput{
-		Pod:       testPod(v1.RestartPolicyAlways, nil, "a"),
-		Observed:  observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}},
-		Unhealthy: map[string]unhealthy{"c1": {Message: "Container a failed liveness probe, will be restarted", GracePeriod: &grace}},
-		Now:       t0,
+		Pod:      pod,
+		Observed: observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}},
+		Probes:   map[string]probeVerdict{"c1": {Started: true, Failed: true, FailedKind: probes.Liveness}},
+		Now:      t0,
 	})
 	if len(acts.Kills) != 1 || acts.Kills[0].ID != "c1" || *acts.Kills[0].GracePeriod != 1 {
 		t.Fatalf("kills %+v, want c1 killed with grace 1", acts.Kills)
+	}
+	if msg := acts.Kills[0].Message; msg != "Container a failed liveness probe, will be restarted" {
+		t.Fatalf("kill message %q", msg)
 	}
 }
 
@@ -158,10 +171,10 @@ func TestComputeActions_RestartPolicy(t *testing.T) {
 	}
 	for _, tc := range cases {
 		acts := computeActions(decisionInput{
-			Pod:      testPod(tc.policy, nil, "a"),
-			Observed: observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{exited("c1", "a", 0, tc.code, t0)}},
-			Backoff:  newBackoff(0, 0),
-			Now:      t0.Add(time.Second),
+			Pod:          testPod(tc.policy, nil, "a"),
+			Observed:     observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{exited("c1", "a", 0, tc.code, t0)}},
+			CrashBackoff: newBackoff(0, 0),
+			Now:          t0.Add(time.Second),
 		})
 		if got := len(acts.Starts) == 1; got != tc.restart {
 			t.Errorf("policy %s exit %d: restart=%v, want %v", tc.policy, tc.code, got, tc.restart)
@@ -177,10 +190,10 @@ func TestComputeActions_CrashLoopBackOffWaitsWithKubeletMessage(t *testing.T) {
 	b.next("a", t0) // the first restart happened
 	finished := t0.Add(time.Second)
 	acts := computeActions(decisionInput{
-		Pod:      testPod(v1.RestartPolicyAlways, nil, "a"),
-		Observed: observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{exited("c2", "a", 1, 1, finished)}},
-		Backoff:  b,
-		Now:      finished.Add(3 * time.Second),
+		Pod:          testPod(v1.RestartPolicyAlways, nil, "a"),
+		Observed:     observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{exited("c2", "a", 1, 1, finished)}},
+		CrashBackoff: b,
+		Now:          finished.Add(3 * time.Second),
 	})
 	if len(acts.Starts) != 0 {
 		t.Fatalf("started %v during backoff", startNames(acts))
@@ -211,7 +224,7 @@ func TestComputeActions_InitContainersRunOneAtATime(t *testing.T) {
 		{"app started: init not rerun", []containerRecord{running("c3", "a", 0)}, nil},
 	}
 	for _, tc := range cases {
-		acts := computeActions(decisionInput{Pod: pod, Observed: observation{Sandboxes: sb, Containers: tc.containers}, Backoff: newBackoff(0, 0), Now: t0.Add(time.Second)})
+		acts := computeActions(decisionInput{Pod: pod, Observed: observation{Sandboxes: sb, Containers: tc.containers}, CrashBackoff: newBackoff(0, 0), Now: t0.Add(time.Second)})
 		if got := startNames(acts); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: starts %v, want %v", tc.name, got, tc.want)
 		}
@@ -228,8 +241,8 @@ func TestComputeActions_FailedInitUnderNeverKillsSidecars(t *testing.T) {
 		}},
 		Now: t0,
 	})
-	if len(acts.Starts) != 0 || len(acts.Kills) != 1 || acts.Kills[0].Name != "side" {
-		t.Fatalf("got starts %v kills %+v, want the sidecar killed and nothing started", startNames(acts), acts.Kills)
+	if len(acts.Starts) != 0 || !acts.KillPod || !acts.Finished {
+		t.Fatalf("got starts %v, %+v; want the pod (its sidecar) killed and nothing started", startNames(acts), acts)
 	}
 }
 
@@ -249,7 +262,7 @@ func TestComputeActions_SidecarStartsBeforeNextInitAndKeepsRunning(t *testing.T)
 	// After the app started, an exited sidecar restarts beside it.
 	acts = computeActions(decisionInput{Pod: pod, Observed: observation{Sandboxes: sb, Containers: []containerRecord{
 		exited("c1", "side", 0, 1, t0), exited("c2", "i1", 0, 0, t0), running("c3", "a", 0),
-	}}, Backoff: newBackoff(0, 0), Now: t0.Add(time.Second)})
+	}}, CrashBackoff: newBackoff(0, 0), Now: t0.Add(time.Second)})
 	if got := startNames(acts); !reflect.DeepEqual(got, []string{"side"}) {
 		t.Fatalf("starts %v, want the sidecar restarted", got)
 	}
@@ -268,18 +281,14 @@ func TestComputeActions_OldDeadInstancesAreRemoved(t *testing.T) {
 	}
 }
 
-func TestWithExits_AnExitContainerdReportedRestartsBeforeTheCRIRecordsIt(t *testing.T) {
-	obs := observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{running("c1", "a", 0)}}
+func TestExitedByEvent_AnExitContainerdReportedRestartsBeforeTheCRIRecordsIt(t *testing.T) {
 	finished := t0.Add(time.Second)
-	marked := withExits(obs, map[string]runtime.Exit{"c1": {ContainerID: "c1", ExitCode: 1, ExitedAt: finished}})
-	if obs.Containers[0].State != status.ContainerRunning {
-		t.Fatal("withExits changed the observation it was given")
-	}
-	c := marked.Containers[0]
+	c := exitedByEvent(running("c1", "a", 0), runtime.Exit{ContainerID: "c1", ExitCode: 1, ExitedAt: finished})
 	if c.State != status.ContainerExited || c.ExitCode != 1 || !c.FinishedAt.Equal(finished) || c.Reason != "Error" {
 		t.Fatalf("marked %+v, want exited with code 1 at the event's time", c.ContainerRecord)
 	}
-	acts := computeActions(decisionInput{Pod: testPod(v1.RestartPolicyAlways, nil, "a"), Observed: marked, Backoff: newBackoff(0, 0), Now: finished})
+	obs := observation{Sandboxes: []sandboxRecord{ready("s1", 0)}, Containers: []containerRecord{c}}
+	acts := computeActions(decisionInput{Pod: testPod(v1.RestartPolicyAlways, nil, "a"), Observed: obs, CrashBackoff: newBackoff(0, 0), Now: finished})
 	if len(acts.Starts) != 1 || !acts.Starts[0].Restart || acts.Starts[0].RestartCount != 1 {
 		t.Fatalf("starts %+v, want the first restart at once", acts.Starts)
 	}

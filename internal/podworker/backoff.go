@@ -2,16 +2,17 @@ package podworker
 
 import "time"
 
-// The kubelet's container restart backoff: the first restart is immediate,
-// the next waits 10 s, doubling up to 300 s; a container that ran for twice
-// the cap (10 min) without exiting starts again from the beginning.
+// The kubelet's backoffs, for container restarts (keyed by container name)
+// and for image pulls (keyed by image): the first restart or pull is
+// immediate, the next waits 10 s, doubling up to 300 s; an entry not
+// updated for twice the cap (10 min) starts again from the beginning.
 const (
 	defaultBackoffInitial = 10 * time.Second
 	defaultBackoffMax     = 300 * time.Second
 )
 
-// backoff tracks restart delays per key (pod UID and container name). It is
-// not safe for concurrent use; each worker owns one.
+// backoff tracks delays per key (a container name or an image within one
+// pod). It is not safe for concurrent use; each worker owns its own.
 type backoff struct {
 	initial, max time.Duration
 	entries      map[string]*backoffEntry
@@ -45,6 +46,29 @@ func (b *backoff) inBackoff(key string, finished, now time.Time) (bool, time.Dur
 	return false, 0
 }
 
+// inBackoffSinceUpdate reports whether key was updated less than its delay
+// ago (a pull may not be tried again yet), and for how long still: the
+// kubelet's IsInBackOffSinceUpdate.
+func (b *backoff) inBackoffSinceUpdate(key string, now time.Time) (bool, time.Duration) {
+	e, ok := b.entries[key]
+	if !ok || b.expired(e, now) {
+		return false, 0
+	}
+	if wait := e.lastUpdate.Add(e.period).Sub(now); wait > 0 {
+		return true, wait
+	}
+	return false, 0
+}
+
+// nextPeriod is the delay next(key, now) would set.
+func (b *backoff) nextPeriod(key string, now time.Time) time.Duration {
+	e, ok := b.entries[key]
+	if !ok || b.expired(e, now) {
+		return b.initial
+	}
+	return min(2*e.period, b.max)
+}
+
 // period is the delay currently applied to key (for messages).
 func (b *backoff) period(key string) time.Duration {
 	if e, ok := b.entries[key]; ok {
@@ -55,14 +79,7 @@ func (b *backoff) period(key string) time.Duration {
 
 // next records a restart of key at now and grows its delay.
 func (b *backoff) next(key string, now time.Time) {
-	e, ok := b.entries[key]
-	switch {
-	case !ok || b.expired(e, now):
-		b.entries[key] = &backoffEntry{period: b.initial, lastUpdate: now}
-	default:
-		e.period = min(2*e.period, b.max)
-		e.lastUpdate = now
-	}
+	b.entries[key] = &backoffEntry{period: b.nextPeriod(key, now), lastUpdate: now}
 }
 
 func (b *backoff) expired(e *backoffEntry, now time.Time) bool {

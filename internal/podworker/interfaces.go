@@ -48,12 +48,16 @@ type eventRecorder interface {
 	Forget(uid types.UID)
 }
 
-// prober runs the probes of running containers (probes.Manager).
-type prober interface {
+// Prober runs the probes of running containers (probes.Manager); workers
+// pull their results. The manager owns it: Run stops it on its way out.
+type Prober interface {
 	Sync(podUID types.UID, targets []probes.Target)
+	StopLivenessAndStartup(podUID types.UID)
 	RemovePod(podUID types.UID)
+	Result(containerID string, k probes.Kind) (probes.Result, bool)
 	Started(containerID string) bool
 	Ready(containerID string) bool
+	Stop()
 }
 
 // statusSink receives every pod's latest status (status.Store has it).

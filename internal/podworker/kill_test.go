@@ -102,10 +102,12 @@ func TestKillContainer_PreStopCountsAgainstTheGracePeriod(t *testing.T) {
 		grace     int64
 		execTakes time.Duration
 		want      int64
+		wantHook  bool
 	}{
-		{"hook took 3s of 10", 10, 3 * time.Second, 7},
-		{"hook took all of it: 2s left as the kubelet", 5, 5 * time.Second, 2},
-		{"grace 0 means SIGTERM then SIGKILL after 2s", 0, 0, 2},
+		{"hook took 3s of 10", 10, 3 * time.Second, 7, true},
+		{"hook took all of it: 2s left as the kubelet", 5, 5 * time.Second, 2, true},
+		// As the kubelet: no time, no preStop hook.
+		{"grace 0 means no hook, SIGTERM then SIGKILL after 2s", 0, 0, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,11 +115,11 @@ func TestKillContainer_PreStopCountsAgainstTheGracePeriod(t *testing.T) {
 			pod.Spec.Containers[0].Lifecycle = &v1.Lifecycle{PreStop: &v1.LifecycleHandler{Exec: &v1.ExecAction{Command: []string{"true"}}}}
 			rt := &stopRecorder{clock: clocktesting.NewFakeClock(t0), execTakes: tt.execTakes}
 			w := newKillWorker(rt, pod)
-			if err := w.killContainer(context.Background(), pod, running("ca", "a", 0), tt.grace, nil, "Stopping"); err != nil {
+			if err := w.killContainer(context.Background(), pod, running("ca", "a", 0), tt.grace, nil, "", nil); err != nil {
 				t.Fatal(err)
 			}
-			if len(rt.execs) != 1 || rt.execs[0] != "ca" {
-				t.Fatalf("preStop ran in %v, want once in ca", rt.execs)
+			if ran := len(rt.execs) == 1 && rt.execs[0] == "ca"; ran != tt.wantHook || len(rt.execs) > 1 {
+				t.Fatalf("preStop ran in %v, want it run in ca: %v", rt.execs, tt.wantHook)
 			}
 			if len(rt.stops) != 1 || rt.stops[0].timeout != tt.want {
 				t.Fatalf("StopContainer %v, want timeout %d", rt.stops, tt.want)
@@ -132,7 +134,7 @@ func TestKillContainer_PreStopFromAnnotationsWhenTheSpecIsGone(t *testing.T) {
 	w := newKillWorker(rt, pod)
 	rec := running("ca", "a", 0)
 	rec.PreStop = `{"exec":{"command":["sh","-c","echo bye"]}}`
-	if err := w.killContainer(context.Background(), pod, rec, 30, nil, "Stopping"); err != nil {
+	if err := w.killContainer(context.Background(), pod, rec, 30, nil, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(rt.execs) != 1 {

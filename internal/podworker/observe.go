@@ -8,7 +8,9 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/utils/clock"
 
 	"github.com/minikubelet/minikubelet/internal/logs"
 	"github.com/minikubelet/minikubelet/internal/runtime"
@@ -23,15 +25,21 @@ import (
 type observer struct {
 	rt         runtimeService
 	uid        string
+	clock      clock.Clock
 	containers map[string]containerRecord // by ID, with the state it was read in
 	sandboxIPs map[string][]string
 }
 
-func newObserver(rt runtimeService, uid string) *observer {
-	return &observer{rt: rt, uid: uid, containers: map[string]containerRecord{}, sandboxIPs: map[string][]string{}}
+func newObserver(rt runtimeService, uid string, clk clock.Clock) *observer {
+	return &observer{rt: rt, uid: uid, clock: clk, containers: map[string]containerRecord{}, sandboxIPs: map[string][]string{}}
 }
 
-func (o *observer) observe(ctx context.Context) (observation, error) {
+// observe lists the pod's sandboxes and containers and merges in the exits
+// containerd reported that the CRI has not recorded yet, so that deciding
+// and publishing see one view. The observation carries the fingerprint of
+// the CRI's listing and when the listing began, for the relister.
+func (o *observer) observe(ctx context.Context, exits map[string]runtime.Exit) (observation, error) {
+	at := o.clock.Now()
 	selector := map[string]string{runtime.LabelPodUID: o.uid, runtime.LabelManaged: "true"}
 	sandboxes, err := o.rt.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: selector})
 	if err != nil {
@@ -41,7 +49,7 @@ func (o *observer) observe(ctx context.Context) (observation, error) {
 	if err != nil {
 		return observation{}, fmt.Errorf("list containers: %w", err)
 	}
-	var obs observation
+	obs := observation{ListedAt: at, Fingerprint: fingerprints(sandboxes, containers)[types.UID(o.uid)]}
 	seenSandboxes := map[string]bool{}
 	for _, s := range sandboxes {
 		rec := sandboxRecord{
@@ -81,6 +89,9 @@ func (o *observer) observe(ctx context.Context) (observation, error) {
 		}
 		if err != nil {
 			return observation{}, err
+		}
+		if e, ok := exits[rec.ID]; ok && rec.State == status.ContainerRunning {
+			rec = exitedByEvent(rec, e)
 		}
 		obs.Containers = append(obs.Containers, rec)
 	}
@@ -138,15 +149,17 @@ func (o *observer) container(ctx context.Context, c *runtimeapi.Container) (cont
 			Image:        st.GetImage().GetImage(),
 			ImageID:      st.GetImageRef(),
 		},
-		SandboxID: c.PodSandboxId,
-		Hash:      c.Annotations[runtime.AnnotationContainerHash],
-		Init:      c.Annotations[runtime.AnnotationContainerIsInit] == "true",
-		LogPath:   st.GetLogPath(),
-		PreStop:   c.Annotations[runtime.AnnotationPreStopHandler],
-		Ports:     c.Annotations[runtime.AnnotationContainerPorts],
+		SandboxID:      c.PodSandboxId,
+		Hash:           c.Annotations[runtime.AnnotationContainerHash],
+		Init:           c.Annotations[runtime.AnnotationContainerIsInit] == "true",
+		LogPath:        st.GetLogPath(),
+		PreStop:        c.Annotations[runtime.AnnotationPreStopHandler],
+		Ports:          c.Annotations[runtime.AnnotationContainerPorts],
+		messageFile:    terminationMessageFile(st, c.Annotations),
+		fallbackToLogs: c.Annotations[runtime.AnnotationTerminationMessagePolicy] == string(v1.TerminationMessageFallbackToLogsOnError),
 	}
 	if rec.State == status.ContainerExited {
-		rec.Message = terminationMessage(st, c.Annotations, rec.Message)
+		rec.Message = terminationMessage(rec, rec.Message)
 	}
 	o.containers[c.Id] = rec
 	return rec, nil
@@ -185,22 +198,45 @@ const (
 	fallbackLogBytes = 2048
 )
 
+// exitedByEvent is a running instance as it is once containerd reported its
+// exit: what the CRI will record tens of milliseconds later.
+func exitedByEvent(rec containerRecord, e runtime.Exit) containerRecord {
+	rec.State = status.ContainerExited
+	rec.ExitCode = e.ExitCode
+	rec.FinishedAt = e.ExitedAt
+	rec.Reason = status.ReasonError
+	if e.ExitCode == 0 {
+		rec.Reason = status.ReasonCompleted
+	}
+	rec.Message = terminationMessage(rec, "")
+	return rec
+}
+
+// terminationMessageFile is the host file behind the instance's
+// terminationMessagePath, if it has one.
+func terminationMessageFile(st *runtimeapi.ContainerStatus, annotations map[string]string) string {
+	path := annotations[runtime.AnnotationTerminationMessagePath]
+	if path == "" {
+		return ""
+	}
+	for _, m := range st.GetMounts() {
+		if m.ContainerPath == path {
+			return m.HostPath
+		}
+	}
+	return ""
+}
+
 // terminationMessage is what an exited container says about its end: the
 // content of the file it wrote at terminationMessagePath, or, with
 // FallbackToLogsOnError and a failure, the tail of its log.
-func terminationMessage(st *runtimeapi.ContainerStatus, annotations map[string]string, runtimeMessage string) string {
-	path := annotations[runtime.AnnotationTerminationMessagePath]
+func terminationMessage(rec containerRecord, runtimeMessage string) string {
 	msg := ""
-	if path != "" {
-		for _, m := range st.GetMounts() {
-			if m.ContainerPath == path {
-				msg, _ = volumes.ReadTerminationMessage(m.HostPath)
-				break
-			}
-		}
+	if rec.messageFile != "" {
+		msg, _ = volumes.ReadTerminationMessage(rec.messageFile)
 	}
-	if msg == "" && st.GetExitCode() != 0 && annotations[runtime.AnnotationTerminationMessagePolicy] == string(v1.TerminationMessageFallbackToLogsOnError) {
-		msg = logs.Tail(st.GetLogPath(), fallbackLogLines, fallbackLogBytes)
+	if msg == "" && rec.ExitCode != 0 && rec.fallbackToLogs {
+		msg = logs.Tail(rec.LogPath, fallbackLogLines, fallbackLogBytes)
 	}
 	if msg == "" {
 		return runtimeMessage

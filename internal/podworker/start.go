@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
@@ -30,92 +31,76 @@ const (
 	eventFailedPostStartHook    = "FailedPostStartHook"
 	eventFailedPreStopHook      = "FailedPreStopHook"
 	eventErrImageNeverPull      = "ErrImageNeverPull"
+	eventPulling                = "Pulling"
+	eventInspectFailed          = "InspectFailed"
 )
 
-// apply carries out the actions and reports whether it changed anything in
-// the runtime. Errors of single containers become waiting reasons; the
-// returned error is for what stops the whole sync.
-func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *podActions) (bool, error) {
-	acted := false
+// reasonImageInspectError is the kubelet's waiting reason for an image the
+// runtime could not look up.
+const reasonImageInspectError = "ImageInspectError"
+
+// apply carries out the plan and reports what the runtime refused. Events
+// and logs say what happened; deciding what follows is settle's.
+func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *podActions) applyResult {
+	var res applyResult
 	podIPs := sandboxIPs(obs, acts.SandboxID)
 	if acts.KillPod {
-		acted = true
-		if len(obs.Sandboxes) > 0 {
+		if acts.CreateSandbox && len(obs.Sandboxes) > 0 {
 			w.event(pod, "", v1.EventTypeNormal, eventSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
 		}
-		if err := w.killPod(ctx, pod, obs, podIPs); err != nil {
-			return acted, err
+		if err := w.killPod(ctx, pod, obs, firstSandboxIPs(obs)); err != nil {
+			res.Err = err
+			return res
 		}
 	}
 	if len(acts.Kills) > 0 {
-		acted = true
 		if err := w.killListed(ctx, pod, obs, acts.Kills, podIPs); err != nil {
-			return acted, err
+			res.Err = err
+			return res
 		}
 	}
 	for _, id := range acts.Removes {
-		acted = true
 		w.removeContainer(ctx, obs, id)
 	}
 	for _, id := range acts.RemoveSandboxes {
-		acted = true
 		if err := w.m.cfg.Runtime.RemovePodSandbox(ctx, id); err != nil && !runtime.IsNotFound(err) {
 			w.log.Warn("remove old sandbox", zap.String("sandboxID", id), zap.Error(err))
 		}
 	}
-	for name, wt := range acts.Waiting {
-		if wt.Reason == reasonCrashLoopBackOff {
-			w.event(pod, name, v1.EventTypeWarning, eventBackOff, fmt.Sprintf("Back-off restarting failed container %s in pod %s", name, podDescription(pod)))
-		}
-	}
 	if len(acts.Starts) == 0 {
-		return acted, nil
+		return res
 	}
 	sandboxID := acts.SandboxID
 	sandboxCfg := sandbox.Config(pod, acts.SandboxAttempt, w.m.cfg.Sandbox)
 	if acts.CreateSandbox {
-		acted = true
 		id, ips, err := w.createSandbox(ctx, pod, sandboxCfg)
 		if err != nil {
-			for _, s := range acts.Starts {
-				acts.Waiting[s.Container.Name] = status.Waiting{Reason: status.ReasonContainerCreating}
-			}
-			return acted, err
+			res.SandboxFailed = err.Error()
+			w.log.Warn("create sandbox", zap.Error(err))
+			return res
 		}
 		sandboxID, podIPs = id, ips
 	}
 	vols, err := w.m.cfg.Volumes.Setup(pod)
 	if err != nil {
-		for _, s := range acts.Starts {
-			acts.Waiting[s.Container.Name] = status.Waiting{Reason: reasonCreateContainerError, Message: err.Error()}
-		}
+		res.VolumesFailed = err.Error()
 		w.event(pod, "", v1.EventTypeWarning, "FailedMount", err.Error())
-		return acted, fmt.Errorf("set up volumes: %w", err)
+		w.log.Warn("set up volumes", zap.Error(err))
+		return res
 	}
 	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols}
 	for _, s := range acts.Starts {
-		acted = true
-		if s.Restart {
-			w.backoff.next(s.Container.Name, w.m.clock.Now())
+		r, err := w.startContainer(ctx, pc, sandboxID, s)
+		if ctx.Err() != nil {
+			res.Err = ctx.Err()
+			return res
 		}
-		if waiting, err := w.startContainer(ctx, pc, sandboxID, s); err != nil {
-			if ctx.Err() != nil {
-				return acted, ctx.Err()
-			}
-			acts.Waiting[s.Container.Name] = waiting
-			w.log.Warn("start container", zap.String("container", s.Container.Name), zap.String("reason", waiting.Reason), zap.Error(err))
-			// Retry through the backoff, as the kubelet does. A container
-			// killed for its postStart hook has run: its restart goes
-			// through the backoff like any exit.
-			if !s.Restart && waiting.Reason != reasonPostStartHookError {
-				w.backoff.next(s.Container.Name, w.m.clock.Now())
-			}
-			if acts.Wake == 0 || acts.Wake > retryInterval {
-				acts.Wake = retryInterval
-			}
+		if err != nil {
+			w.log.Warn("start container", zap.String("container", s.Container.Name), zap.String("reason", r.Waiting.Reason), zap.Error(err))
 		}
+		res.Starts = append(res.Starts, r)
 	}
-	return acted, nil
+	return res
 }
 
 func (w *worker) createSandbox(ctx context.Context, pod *v1.Pod, cfg *runtimeapi.PodSandboxConfig) (string, []string, error) {
@@ -125,9 +110,8 @@ func (w *worker) createSandbox(ctx context.Context, pod *v1.Pod, cfg *runtimeapi
 	start := w.m.clock.Now()
 	id, err := w.m.cfg.Runtime.RunPodSandbox(ctx, cfg, "")
 	if err != nil {
-		msg := fmt.Sprintf("Failed to create pod sandbox: %s", runtime.Message(err))
-		w.event(pod, "", v1.EventTypeWarning, eventFailedCreatePodSandbox, msg)
-		return "", nil, errors.New(msg)
+		w.event(pod, "", v1.EventTypeWarning, eventFailedCreatePodSandbox, "Failed to create pod sandbox: "+runtime.Message(err))
+		return "", nil, fmt.Errorf("create pod sandbox: %w", err)
 	}
 	ips, err := w.observer.sandboxAddresses(ctx, id)
 	if err != nil {
@@ -139,117 +123,126 @@ func (w *worker) createSandbox(ctx context.Context, pod *v1.Pod, cfg *runtimeapi
 }
 
 // startContainer makes (or takes the created instance) and starts one
-// container, then runs its postStart hook. On failure it returns the
-// waiting reason the container shows.
-func (w *worker) startContainer(ctx context.Context, pc podContext, sandboxID string, s containerStart) (status.Waiting, error) {
+// container, then runs its postStart hook. On failure the result says why
+// the container waits, and the error why it failed (for the log).
+func (w *worker) startContainer(ctx context.Context, pc podContext, sandboxID string, s containerStart) (startResult, error) {
 	c := s.Container
 	pod := pc.Pod
-	log := w.log.With(zap.String("container", c.Name))
 	id := s.ExistingID
 	if id == "" {
-		var waiting status.Waiting
+		var r startResult
 		var err error
-		id, waiting, err = w.createContainer(ctx, pc, sandboxID, s)
+		id, r, err = w.createContainer(ctx, pc, sandboxID, s)
 		if err != nil {
-			return waiting, err
+			return r, err
 		}
 	}
 	if err := w.m.cfg.Runtime.StartContainer(ctx, id); err != nil {
 		msg := runtime.Message(err)
 		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+msg)
-		return status.Waiting{Reason: reasonRunContainerError, Message: msg}, fmt.Errorf("start container %s: %w", id, err)
+		return startResult{Waiting: status.Waiting{Reason: reasonRunContainerError, Message: msg}}, fmt.Errorf("start container %s: %w", id, err)
 	}
 	w.event(pod, c.Name, v1.EventTypeNormal, eventStarted, "Started container "+c.Name)
-	log.Info("container started", zap.String("containerID", id), zap.Int32("restartCount", s.RestartCount))
-	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
-		if err := w.m.hooks.run(ctx, c.Lifecycle.PostStart, c, id, firstIP(pc.PodIPs)); err != nil {
-			// As the kubelet: a failed postStart hook kills the container,
-			// which then restarts under the restart policy.
-			w.event(pod, c.Name, v1.EventTypeWarning, eventFailedPostStartHook, err.Error())
-			log.Warn("postStart hook failed; killing the container", zap.Error(err))
-			rec := containerRecord{ContainerRecord: status.ContainerRecord{ID: id, Name: c.Name, State: status.ContainerRunning}}
-			if kerr := w.killContainer(ctx, pod, rec, podGracePeriod(pod), pc.PodIPs, "FailedPostStartHook"); kerr != nil {
-				log.Warn("kill after failed postStart hook", zap.Error(kerr))
-			}
-			return status.Waiting{Reason: reasonPostStartHookError, Message: err.Error()}, err
-		}
+	w.log.Info("container started", zap.String("container", c.Name), zap.String("containerID", id), zap.Int32("restartCount", s.RestartCount))
+	if c.Lifecycle == nil || c.Lifecycle.PostStart == nil {
+		return startResult{}, nil
 	}
-	return status.Waiting{}, nil
+	if err := w.m.hooks.run(ctx, c.Lifecycle.PostStart, c, id, firstIP(pc.PodIPs)); err != nil {
+		// As the kubelet: a failed postStart hook kills the container,
+		// which then restarts under the restart policy.
+		w.event(pod, c.Name, v1.EventTypeWarning, eventFailedPostStartHook, err.Error())
+		rec := containerRecord{ContainerRecord: status.ContainerRecord{ID: id, Name: c.Name, State: status.ContainerRunning}}
+		if kerr := w.killContainer(ctx, pod, rec, podGracePeriod(pod), pc.PodIPs, "FailedPostStartHook", nil); kerr != nil {
+			err = errors.Join(err, fmt.Errorf("kill after the failed postStart hook: %w", kerr))
+		}
+		return startResult{Waiting: status.Waiting{Reason: reasonPostStartHookError, Message: err.Error()}}, fmt.Errorf("postStart hook of container %q: %w", c.Name, err)
+	}
+	return startResult{}, nil
 }
 
-func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID string, s containerStart) (string, status.Waiting, error) {
+func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID string, s containerStart) (string, startResult, error) {
 	c := s.Container
 	pod := pc.Pod
-	image, waiting, err := w.ensureImage(ctx, pod, c, pc.Sandbox)
+	image, r, err := w.ensureImage(ctx, pod, s, pc.Sandbox)
 	if err != nil {
-		return "", waiting, err
+		return "", r, err
 	}
-	fail := func(err error) (string, status.Waiting, error) {
-		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+err.Error())
-		return "", status.Waiting{Reason: reasonCreateContainerError, Message: err.Error()}, err
+	fail := func(msg string, err error) (string, startResult, error) {
+		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+msg)
+		return "", startResult{Waiting: status.Waiting{Reason: reasonCreateContainerError, Message: msg}}, fmt.Errorf("create container %q: %w", c.Name, err)
 	}
 	if err := os.MkdirAll(filepath.Join(pc.Sandbox.LogDirectory, c.Name), 0o755); err != nil {
-		return fail(err)
+		return fail(err.Error(), err)
 	}
 	cfg, err := containerConfig(pc, c, s.Init, s.RestartCount, image)
 	if err != nil {
-		return fail(err)
+		return fail(err.Error(), err)
 	}
 	mounts, err := volumes.Mounts(c, pc.Volumes)
 	if err != nil {
-		return fail(err)
+		return fail(err.Error(), err)
 	}
 	cfg.Mounts = mounts
 	if c.TerminationMessagePath != "" {
 		path, err := w.m.cfg.Volumes.TerminationMessageFile(pod.UID, c.Name, s.RestartCount)
 		if err != nil {
-			return fail(fmt.Errorf("create termination message file: %w", err))
+			err = fmt.Errorf("create termination message file: %w", err)
+			return fail(err.Error(), err)
 		}
 		cfg.Mounts = append(cfg.Mounts, &runtimeapi.Mount{ContainerPath: c.TerminationMessagePath, HostPath: path})
 	}
 	id, err := w.m.cfg.Runtime.CreateContainer(ctx, sandboxID, cfg, pc.Sandbox)
 	if err != nil {
-		return fail(errors.New(runtime.Message(err)))
+		return fail(runtime.Message(err), err)
 	}
 	w.event(pod, c.Name, v1.EventTypeNormal, eventCreated, "Created container: "+c.Name)
-	return id, status.Waiting{}, nil
+	return id, startResult{}, nil
 }
 
 // ensureImage finds the container's image in the runtime, pulling it when
-// the pull policy says so, and returns the image reference to create from.
-func (w *worker) ensureImage(ctx context.Context, pod *v1.Pod, c *v1.Container, sandboxCfg *runtimeapi.PodSandboxConfig) (string, status.Waiting, error) {
+// the pull policy says so and the image's pull backoff allows it, and
+// returns the image reference to create from. Events and messages are the
+// kubelet's image manager's.
+func (w *worker) ensureImage(ctx context.Context, pod *v1.Pod, s containerStart, sandboxCfg *runtimeapi.PodSandboxConfig) (string, startResult, error) {
+	c := s.Container
 	spec := &runtimeapi.ImageSpec{Image: c.Image, UserSpecifiedImage: c.Image}
+	waiting := func(reason, msg string) startResult {
+		return startResult{Waiting: status.Waiting{Reason: reason, Message: msg}}
+	}
 	if c.ImagePullPolicy != v1.PullAlways {
 		img, err := w.m.cfg.Images.ImageStatus(ctx, spec, false)
 		if err != nil {
-			return "", status.Waiting{Reason: reasonErrImagePull, Message: runtime.Message(err)}, fmt.Errorf("image status of %s: %w", c.Image, err)
+			msg := fmt.Sprintf("Failed to inspect image %q: %s", c.Image, runtime.Message(err))
+			w.event(pod, c.Name, v1.EventTypeWarning, eventInspectFailed, msg)
+			return "", waiting(reasonImageInspectError, msg), fmt.Errorf("image status of %s: %w", c.Image, err)
 		}
 		if id := img.GetImage().GetId(); id != "" {
 			w.event(pod, c.Name, v1.EventTypeNormal, eventPulled, fmt.Sprintf("Container image %q already present on machine", c.Image))
-			return id, status.Waiting{}, nil
+			return id, startResult{}, nil
 		}
 	}
 	if c.ImagePullPolicy == v1.PullNever {
 		msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)
 		w.event(pod, c.Name, v1.EventTypeWarning, eventErrImageNeverPull, msg)
-		return "", status.Waiting{Reason: reasonErrImageNeverPull, Message: msg}, errors.New(msg)
+		return "", waiting(reasonErrImageNeverPull, msg), errors.New(msg)
 	}
+	if s.PullBackoff > 0 {
+		msg := fmt.Sprintf("Back-off pulling image %q", c.Image)
+		w.event(pod, c.Name, v1.EventTypeNormal, eventBackOff, msg)
+		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+reasonImagePullBackOff)
+		return "", waiting(reasonImagePullBackOff, msg), errors.New(msg)
+	}
+	w.event(pod, c.Name, v1.EventTypeNormal, eventPulling, fmt.Sprintf("Pulling image %q", c.Image))
+	start := w.m.clock.Now()
 	ref, err := w.m.cfg.Images.PullImage(ctx, spec, nil, sandboxCfg)
 	if err != nil {
-		reason := reasonErrImagePull
-		if w.backoff.period(c.Name) > 0 {
-			reason = reasonImagePullBackOff
-		}
-		msg := fmt.Sprintf("Failed to pull image %q: %s", c.Image, runtime.Message(err))
-		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, msg)
-		return "", status.Waiting{Reason: reason, Message: msg}, fmt.Errorf("pull image %s: %w", c.Image, err)
+		msg := runtime.Message(err)
+		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, fmt.Sprintf("Failed to pull image %q: %s", c.Image, msg))
+		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+reasonErrImagePull)
+		r := waiting(reasonErrImagePull, msg)
+		r.PullFailed = true
+		return "", r, fmt.Errorf("pull image %s: %w", c.Image, err)
 	}
-	return ref, status.Waiting{}, nil
-}
-
-func firstIP(ips []string) string {
-	if len(ips) > 0 {
-		return ips[0]
-	}
-	return ""
+	w.event(pod, c.Name, v1.EventTypeNormal, eventPulled, fmt.Sprintf("Successfully pulled image %q in %s", c.Image, w.m.clock.Since(start).Truncate(time.Millisecond)))
+	return ref, startResult{}, nil
 }

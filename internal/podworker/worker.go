@@ -7,11 +7,9 @@ import (
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minikubelet/minikubelet/internal/probes"
-	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
 
@@ -19,51 +17,55 @@ const (
 	// minimumGracePeriod is the least time the runtime is given to stop a
 	// container, as the kubelet's minimumGracePeriodInSeconds.
 	minimumGracePeriod = int64(2)
-	// retryInterval paces a sync that failed on a runtime error.
-	retryInterval = time.Second
+	// workerResync is how often a worker syncs with no wake-up at all: the
+	// relist wakes workers whose pods changed, so this is only a safety
+	// net, and it keeps a node of idle pods from costing two CRI calls per
+	// pod per second.
+	workerResync = 10 * time.Second
 )
 
-// worker drives one pod. Its goroutine owns every field below mu; mu
-// guards what other goroutines hand it.
+// worker drives one pod. Its goroutine owns the fields below the first
+// group; mu guards what other goroutines hand it, and pub what it
+// publishes (which a probe's news republishes from another goroutine).
 type worker struct {
 	m      *Manager
 	uid    types.UID
 	podKey string
 	log    *zap.Logger
 	wakeCh chan struct{}
-	done   chan struct{}
 
 	mu        sync.Mutex
 	pod       *v1.Pod
 	terminate bool
-	// unhealthy holds containers a probe wants restarted, by container ID.
-	unhealthy map[string]unhealthy
+
 	// orphan is true for a pod found in the runtime with no manifest: it is
 	// only ever stopped, and never shown.
-	orphan bool
+	orphan   bool
+	crash    *backoff
+	images   *backoff
+	observer *observer
+	// startTime is when the pod was first acknowledged on the node.
+	startTime time.Time
+	// deadlineReported latches once the DeadlineExceeded event was
+	// recorded; the pod is Failed from then on.
+	deadlineReported bool
 
-	backoff    *backoff
-	observer   *observer
-	startTime  time.Time
-	lastStatus *v1.PodStatus
-	lastIPs    []string
-	// deadlineExceeded latches once activeDeadlineSeconds passed.
-	deadlineExceeded bool
+	pub publication
 }
 
 func newWorker(m *Manager, pod *v1.Pod, orphan bool) *worker {
-	key := pod.Namespace + "/" + pod.Name
+	key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}.String()
 	return &worker{
 		m:        m,
 		uid:      pod.UID,
 		podKey:   key,
 		log:      m.log.With(zap.String("pod", key), zap.String("uid", string(pod.UID))),
 		wakeCh:   make(chan struct{}, 1),
-		done:     make(chan struct{}),
 		pod:      pod,
 		orphan:   orphan,
-		backoff:  newBackoff(m.cfg.BackoffInitial, m.cfg.BackoffMax),
-		observer: newObserver(m.cfg.Runtime, string(pod.UID)),
+		crash:    newBackoff(m.cfg.BackoffInitial, m.cfg.BackoffMax),
+		images:   newBackoff(defaultBackoffInitial, defaultBackoffMax),
+		observer: newObserver(m.cfg.Runtime, string(pod.UID), m.clock),
 	}
 }
 
@@ -83,46 +85,22 @@ func (w *worker) requestTerminate() {
 	w.wake()
 }
 
-func (w *worker) markUnhealthy(containerID string, u unhealthy) {
-	w.mu.Lock()
-	if w.unhealthy == nil {
-		w.unhealthy = map[string]unhealthy{}
-	}
-	w.unhealthy[containerID] = u
-	w.mu.Unlock()
-}
-
-// takeUnhealthy returns the containers to restart for their probes, and
-// forgets those no longer running.
-func (w *worker) takeUnhealthy(obs observation) map[string]unhealthy {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := map[string]unhealthy{}
-	for id, u := range w.unhealthy {
-		if rec, ok := findRecord(obs, id); ok && rec.State == status.ContainerRunning {
-			out[id] = u
-		} else {
-			delete(w.unhealthy, id)
-		}
-	}
-	return out
-}
-
 func (w *worker) snapshot() (*v1.Pod, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.pod, w.terminate
 }
 
-func (w *worker) run(ctx context.Context) {
-	defer close(w.done)
+// run syncs the pod at each wake-up until it is told to terminate (then it
+// stops the pod and reports to the manager) or ctx ends.
+func (w *worker) run(ctx context.Context, done func(*worker)) {
 	timer := w.m.clock.NewTimer(workerResync)
 	defer timer.Stop()
 	for {
 		pod, terminate := w.snapshot()
 		if terminate {
 			if w.terminatePod(ctx, pod) {
-				w.m.workerDone(w)
+				done(w)
 			}
 			return
 		}
@@ -130,13 +108,7 @@ func (w *worker) run(ctx context.Context) {
 		if next <= 0 || next > workerResync {
 			next = workerResync
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C():
-			default:
-			}
-		}
-		timer.Reset(next)
+		resetTimer(timer, next)
 		select {
 		case <-ctx.Done():
 			return
@@ -146,110 +118,91 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// sync runs one round of observe, decide, act, publish, and returns when it
-// wants to run again.
+// observe reads the pod's runtime objects as one view with the exits the
+// CRI has not recorded yet, and tells the relister what it saw.
+func (w *worker) observe(ctx context.Context) (observation, error) {
+	obs, err := w.observer.observe(ctx, w.m.relister.pendingExits())
+	if err == nil {
+		w.m.relister.observed(w.uid, obs)
+	}
+	return obs, err
+}
+
+// maxRounds bounds the rounds of one sync: a plan that went through is
+// followed at once by the next one (the next init container after the one
+// just started), without waiting for the relist to report the worker's own
+// changes.
+const maxRounds = 8
+
+// sync observes, decides, publishes what is known before acting, acts and
+// settles, and repeats while each plan went through, then publishes the
+// last view. It returns when it wants to run again.
 func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
-	obs, err := w.observer.observe(ctx)
+	obs, err := w.observe(ctx)
 	if err != nil {
 		w.log.Warn("observe pod", zap.Error(err))
 		return retryInterval
 	}
-	now := w.m.clock.Now()
 	if w.startTime.IsZero() {
-		w.startTime = podStartTime(obs, now)
+		w.startTime = podStartTime(obs, w.m.clock.Now())
 		w.seedBackoff(obs)
 	}
-	// Decisions take exits containerd reported before its CRI plugin
-	// recorded them (a restart need not wait); the status shows the CRI's
-	// record, with the exit code and termination message, once it has it.
-	decided := withExits(obs, w.m.exitsNotYetInCRI())
-	w.syncProbes(pod, obs)
-	acts := computeActions(decisionInput{
-		Pod:       pod,
-		Observed:  decided,
-		Backoff:   w.backoff,
-		Now:       now,
-		StartTime: w.startTime,
-		Unhealthy: w.takeUnhealthy(decided),
-		Started:   w.startedContainers(decided),
-	})
-	if acts.DeadlineExceeded && !w.deadlineExceeded {
-		w.deadlineExceeded = true
-		w.event(pod, "", v1.EventTypeWarning, reasonDeadlineExceeded, messageDeadlineExceeded)
-	}
-	acted, err := w.apply(ctx, pod, decided, &acts)
-	if err != nil && ctx.Err() == nil {
-		w.log.Warn("sync pod", zap.Error(err))
-		if acts.Wake == 0 || acts.Wake > retryInterval {
-			acts.Wake = retryInterval
+	for round := 1; ; round++ {
+		w.syncProbes(pod, obs)
+		now := w.m.clock.Now()
+		acts := computeActions(decisionInput{
+			Pod:              pod,
+			Observed:         obs,
+			CrashBackoff:     w.crash,
+			ImageBackoff:     w.images,
+			Now:              now,
+			StartTime:        w.startTime,
+			Probes:           w.probeVerdicts(obs),
+			DeadlineReported: w.deadlineReported,
+		})
+		for _, e := range acts.Events {
+			w.event(pod, e.Container, e.Type, e.Reason, e.Message)
 		}
-	}
-	if acted {
-		if fresh, err := w.observer.observe(ctx); err == nil {
-			obs = fresh
+		w.publish(pod, obs, acts.Waiting, podRunning)
+		if !acts.acts() {
+			w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
+			return acts.Wake
+		}
+		res := w.apply(ctx, pod, obs, &acts)
+		if res.Err != nil && ctx.Err() == nil {
+			w.log.Warn("sync pod", zap.Error(res.Err))
+		}
+		// The pod shows Failed once its containers were stopped.
+		w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
+		out := settle(&acts, res, w.images, w.m.clock.Now())
+		for _, name := range out.Restarted {
+			w.crash.next(name, now)
+		}
+		for _, image := range out.FailedPulls {
+			w.images.next(image, w.m.clock.Now())
+		}
+		fresh, err := w.observe(ctx)
+		if err != nil {
+			w.log.Warn("observe pod", zap.Error(err))
+			return retryInterval
+		}
+		obs = fresh
+		if ctx.Err() != nil || !out.clean() || round == maxRounds {
 			w.syncProbes(pod, obs)
+			w.publish(pod, obs, out.Waiting, podRunning)
+			return out.Wake
 		}
 	}
-	st := w.publish(pod, obs, acts.Waiting, false)
-	if isTerminal(st.Phase) && anyReady(obs.Sandboxes) && !anyRunning(obs.Containers) {
-		// As the kubelet: a pod that has finished gives back its sandbox
-		// (and IP); its containers stay for their logs.
-		w.stopSandboxes(ctx, obs)
-	}
-	if acts.DeadlineExceeded {
-		return 0
-	}
-	if d := pod.Spec.ActiveDeadlineSeconds; d != nil {
-		// Wake when the deadline passes.
-		until := w.startTime.Add(time.Duration(*d) * time.Second).Sub(now)
-		if until > 0 && (acts.Wake == 0 || until < acts.Wake) {
-			acts.Wake = until
-		}
-	}
-	return acts.Wake
-}
-
-// withExits marks containers as exited that containerd said exited but
-// its CRI plugin still shows running, so a restart does not wait for the
-// CRI to catch up. The CRI's own record replaces this at the next observe.
-func withExits(obs observation, exits map[string]runtime.Exit) observation {
-	if len(exits) == 0 {
-		return obs
-	}
-	containers := make([]containerRecord, len(obs.Containers))
-	copy(containers, obs.Containers)
-	for i, c := range containers {
-		e, ok := exits[c.ID]
-		if !ok || c.State != status.ContainerRunning {
-			continue
-		}
-		c.State = status.ContainerExited
-		c.ExitCode = e.ExitCode
-		c.FinishedAt = e.ExitedAt
-		c.Reason = status.ReasonError
-		if e.ExitCode == 0 {
-			c.Reason = status.ReasonCompleted
-		}
-		containers[i] = c
-	}
-	obs.Containers = containers
-	return obs
 }
 
 // syncProbes hands the pod's running containers to the probes: new
 // instances get fresh probe workers, gone ones lose theirs.
 func (w *worker) syncProbes(pod *v1.Pod, obs observation) {
-	if w.m.cfg.Probes == nil || w.orphan {
+	if w.m.probes == nil || w.orphan {
 		return
 	}
 	var targets []probes.Target
-	var podIP string
-	if len(obs.Sandboxes) > 0 && obs.Sandboxes[0].Ready {
-		podIP = firstIP(obs.Sandboxes[0].IPs)
-		if pod.Spec.HostNetwork {
-			podIP = w.m.cfg.HostIP
-		}
-	}
+	podIP := firstIP(w.podIPs(pod, obs))
 	for _, c := range obs.Containers {
 		if c.State != status.ContainerRunning {
 			continue
@@ -269,17 +222,31 @@ func (w *worker) syncProbes(pod *v1.Pod, obs observation) {
 			StartedAt:   c.StartedAt,
 		})
 	}
-	w.m.cfg.Probes.Sync(pod.UID, targets)
+	w.m.probes.Sync(pod.UID, targets)
 }
 
-// startedContainers says, for each running container, whether its startup
-// probe (if any) has succeeded.
-func (w *worker) startedContainers(obs observation) map[string]bool {
-	out := map[string]bool{}
+// probeVerdicts pulls what the probes say of each running container, as
+// the kubelet's pod sync reads its liveness and startup managers.
+func (w *worker) probeVerdicts(obs observation) map[string]probeVerdict {
+	if w.m.probes == nil {
+		return nil
+	}
+	out := map[string]probeVerdict{}
 	for _, c := range obs.Containers {
-		if c.State == status.ContainerRunning {
-			out[c.ID] = w.m.cfg.Probes == nil || w.m.cfg.Probes.Started(c.ID)
+		if c.State != status.ContainerRunning {
+			continue
 		}
+		v := probeVerdict{Started: true}
+		if r, ok := w.m.probes.Result(c.ID, probes.Startup); ok {
+			v.Started = r == probes.Success
+			if r == probes.Failure {
+				v.Failed, v.FailedKind = true, probes.Startup
+			}
+		}
+		if r, ok := w.m.probes.Result(c.ID, probes.Liveness); ok && r == probes.Failure {
+			v.Failed, v.FailedKind = true, probes.Liveness
+		}
+		out[c.ID] = v
 	}
 	return out
 }
@@ -291,7 +258,7 @@ func (w *worker) seedBackoff(obs observation) {
 	for name, instances := range latestByName(obs.Containers) {
 		latest := instances[0]
 		if latest.RestartCount > 0 {
-			w.backoff.seed(name, int(latest.RestartCount), latest.CreatedAt)
+			w.crash.seed(name, int(latest.RestartCount), latest.CreatedAt)
 		}
 	}
 }
@@ -307,60 +274,16 @@ func (w *worker) event(pod *v1.Pod, container, eventType, reason, message string
 	w.m.cfg.Events.Record(pod, fieldPath, eventType, reason, message, w.m.clock.Now())
 }
 
-// publish computes the pod's status, hands it to the status sink and
-// returns it.
-func (w *worker) publish(pod *v1.Pod, obs observation, waiting map[string]status.Waiting, terminating bool) v1.PodStatus {
-	if w.orphan {
-		return v1.PodStatus{}
+// podIPs are the addresses the pod shows: its sandbox's, or the node's for
+// a host-network pod; nil without a ready sandbox.
+func (w *worker) podIPs(pod *v1.Pod, obs observation) []string {
+	if len(obs.Sandboxes) == 0 || !obs.Sandboxes[0].Ready {
+		return nil
 	}
-	now := w.m.clock.Now()
-	sandboxReady := len(obs.Sandboxes) > 0 && obs.Sandboxes[0].Ready
-	ips := w.lastIPs
-	if sandboxReady {
-		ips = obs.Sandboxes[0].IPs
-		if pod.Spec.HostNetwork {
-			ips = []string{w.m.cfg.HostIP}
-		}
-		w.lastIPs = ips
+	if pod.Spec.HostNetwork {
+		return []string{w.m.cfg.HostIP}
 	}
-	records := make([]status.ContainerRecord, 0, len(obs.Containers))
-	ready, started := map[string]bool{}, map[string]bool{}
-	for _, c := range obs.Containers {
-		records = append(records, c.ContainerRecord)
-		if c.State == status.ContainerRunning && w.m.cfg.Probes != nil {
-			ready[c.Name] = w.m.cfg.Probes.Ready(c.ID)
-			started[c.Name] = w.m.cfg.Probes.Started(c.ID)
-		}
-	}
-	o := status.Observation{
-		SandboxReady: sandboxReady,
-		PodIPs:       ips,
-		HostIP:       w.m.cfg.HostIP,
-		StartTime:    w.startTime,
-		Containers:   records,
-		Waiting:      waiting,
-		Ready:        ready,
-		Started:      started,
-		Terminating:  terminating,
-	}
-	if w.deadlineExceeded {
-		o.Failed, o.Reason, o.Message = true, reasonDeadlineExceeded, messageDeadlineExceeded
-	}
-	st := status.Compute(pod, o, w.lastStatus, now)
-	w.lastStatus = &st
-	out := pod.DeepCopy()
-	out.Status = st
-	if out.CreationTimestamp.IsZero() {
-		out.CreationTimestamp = metav1.NewTime(w.startTime)
-	}
-	if terminating {
-		ts := metav1.NewTime(now)
-		grace := podGracePeriod(pod)
-		out.DeletionTimestamp = &ts
-		out.DeletionGracePeriodSeconds = &grace
-	}
-	w.m.cfg.Status.Set(out)
-	return st
+	return obs.Sandboxes[0].IPs
 }
 
 // podStartTime is when the pod first started: its oldest sandbox's creation,
@@ -383,10 +306,6 @@ func podGracePeriod(pod *v1.Pod) int64 {
 	return *pod.Spec.TerminationGracePeriodSeconds
 }
 
-func isTerminal(p v1.PodPhase) bool {
-	return p == v1.PodSucceeded || p == v1.PodFailed
-}
-
 func sandboxIPs(obs observation, id string) []string {
 	for _, s := range obs.Sandboxes {
 		if s.ID == id {
@@ -394,4 +313,19 @@ func sandboxIPs(obs observation, id string) []string {
 		}
 	}
 	return nil
+}
+
+// firstSandboxIPs are the addresses of the pod's newest sandbox.
+func firstSandboxIPs(obs observation) []string {
+	if len(obs.Sandboxes) > 0 {
+		return obs.Sandboxes[0].IPs
+	}
+	return nil
+}
+
+func firstIP(ips []string) string {
+	if len(ips) > 0 {
+		return ips[0]
+	}
+	return ""
 }

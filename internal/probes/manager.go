@@ -192,6 +192,23 @@ func (m *Manager) RemovePod(podUID types.UID) {
 	delete(m.pods, podUID)
 }
 
+// StopLivenessAndStartup stops the liveness and startup workers of the
+// pod's containers and keeps their readiness workers, as the kubelet does
+// when a pod starts terminating: readiness is still probed (and shown)
+// until the containers are gone. Started then holds the startup probe's
+// last result.
+func (m *Manager) StopLivenessAndStartup(podUID types.UID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.pods[podUID] {
+		for _, k := range []Kind{Liveness, Startup} {
+			if w := c.workers[k]; w != nil {
+				w.cancel()
+			}
+		}
+	}
+}
+
 // drop stops the workers of gone, which are no longer among their pod's
 // containers, and deletes the metric series of the probes no container in
 // kept has any more. m.mu is held.
@@ -298,6 +315,7 @@ func (m *Manager) newContainer(podUID types.UID, t *Target, now time.Time) *cont
 			timing: timingOf(p),
 			action: newAction(p, t.Container, userAgent),
 		}
+		w.ctx, w.cancel = context.WithCancel(c.ctx)
 		w.result.Store(int32(k.initialResult()))
 		w.first = firstProbeAt(c.startedAt, now, w.timing.initialDelay, jitterFor(w.timing.period, m.rand()))
 		c.workers[k] = w

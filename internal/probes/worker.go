@@ -27,6 +27,10 @@ type worker struct {
 	// nudge asks a readiness worker to probe now; set only when the
 	// container also has a startup probe, whose success sends on it.
 	nudge chan struct{}
+	// ctx ends this worker alone (StopLivenessAndStartup); it ends with
+	// the container's.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func (w *worker) get() Result {
@@ -40,7 +44,7 @@ func (w *worker) run() {
 	if w.m.onExit != nil {
 		defer w.m.onExit(w)
 	}
-	ctx, clk := w.c.ctx, w.m.clock
+	ctx, clk := w.ctx, w.m.clock
 	base, n := w.first, 0
 	next := base
 	var timer clock.Timer

@@ -78,7 +78,8 @@ type Observation struct {
 	// Started holds startup probe results by container name; a running
 	// container without an entry has started.
 	Started map[string]bool
-	// Terminating is true once the pod is being stopped.
+	// Terminating is true once the pod is being stopped. Readiness still
+	// follows the probes, as the kubelet's.
 	Terminating bool
 	// Terminated is true once every container and the sandbox are stopped
 	// for good.
@@ -101,7 +102,15 @@ func Compute(pod *v1.Pod, obs Observation, prev *v1.PodStatus, now time.Time) v1
 	}
 	var st v1.PodStatus
 	for i := range pod.Spec.InitContainers {
-		st.InitContainerStatuses = append(st.InitContainerStatuses, containerStatus(&pod.Spec.InitContainers[i], byName, obs, defaultReason))
+		c := &pod.Spec.InitContainers[i]
+		cs := containerStatus(c, byName, obs, defaultReason)
+		if !isSidecar(c) {
+			// As the kubelet: a regular init container is ready exactly
+			// when it has terminated with exit code 0.
+			t := cs.State.Terminated
+			cs.Ready = t != nil && t.ExitCode == 0
+		}
+		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
 	}
 	for i := range pod.Spec.Containers {
 		st.ContainerStatuses = append(st.ContainerStatuses, containerStatus(&pod.Spec.Containers[i], byName, obs, defaultReason))
@@ -127,7 +136,6 @@ func Compute(pod *v1.Pod, obs Observation, prev *v1.PodStatus, now time.Time) v1
 		Statuses:       st.ContainerStatuses,
 		SandboxReady:   obs.SandboxReady,
 		SandboxMessage: obs.SandboxMessage,
-		Terminating:    obs.Terminating,
 		Previous:       previous,
 	}, now)
 	st.HostIP = obs.HostIP
@@ -218,7 +226,9 @@ func containerStatus(c *v1.Container, byName map[string][]ContainerRecord, obs O
 		if !ok {
 			ready = started && c.ReadinessProbe == nil
 		}
-		cs.Ready = ready && started && !obs.Terminating
+		// As the kubelet, a terminating pod's running containers stay
+		// ready while their readiness probes pass.
+		cs.Ready = ready && started
 	} else {
 		started := false
 		cs.Started = &started

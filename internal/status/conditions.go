@@ -60,12 +60,6 @@ type ConditionInput struct {
 	// SandboxMessageNoIP, or the runtime's words). Empty means
 	// SandboxMessageNoSandbox. Ignored when SandboxReady is true.
 	SandboxMessage string
-	// Terminating says the pod is being stopped. A terminating pod is not
-	// ready: every container counts as unready for ContainersReady and Ready.
-	// The kubelet keeps a terminating pod Ready while its readiness probes
-	// pass; minikubelet has no endpoints to drain, and a pod on its way out
-	// should not read as ready.
-	Terminating bool
 	// Previous are the conditions published last time. They give the
 	// lastTransitionTime of a condition whose status has not changed, and
 	// conditions the kubelet does not own (readiness gates set by others) are
@@ -78,8 +72,6 @@ type ConditionInput struct {
 // then PodReadyToStartContainers, Initialized, Ready, ContainersReady and
 // PodScheduled. Each condition's lastTransitionTime is the previous one when
 // its status did not change, and now when it did (see MergeConditions).
-//
-// A terminating pod (in.Terminating) is never Ready; see ConditionInput.
 func Conditions(in ConditionInput, now time.Time) []v1.PodCondition {
 	spec := in.Spec
 	if spec == nil {
@@ -92,15 +84,6 @@ func Conditions(in ConditionInput, now time.Time) []v1.PodCondition {
 		// The kubelet distinguishes "no statuses at all" (nil) from statuses
 		// that miss some containers.
 		all = nil
-	}
-
-	readiness := all
-	if in.Terminating && all != nil {
-		readiness = make([]v1.ContainerStatus, len(all))
-		for i, s := range all {
-			s.Ready = false
-			readiness[i] = s
-		}
 	}
 
 	var foreign []v1.PodCondition
@@ -119,8 +102,8 @@ func Conditions(in ConditionInput, now time.Time) []v1.PodCondition {
 	// Initialized.
 	gateSource := append(append([]v1.PodCondition{}, foreign...), generated...)
 	generated = append(generated,
-		ReadyCondition(spec, gateSource, readiness, in.Phase),
-		ContainersReadyCondition(spec, readiness, in.Phase),
+		ReadyCondition(spec, gateSource, all, in.Phase),
+		ContainersReadyCondition(spec, all, in.Phase),
 		v1.PodCondition{Type: v1.PodScheduled, Status: v1.ConditionTrue},
 	)
 	for i := range generated {

@@ -339,18 +339,6 @@ func TestConditions(t *testing.T) {
 			},
 		},
 		{
-			name: "TerminatingPodIsNotReady",
-			in: ConditionInput{Spec: spec, Phase: v1.PodRunning, SandboxReady: true, Terminating: true,
-				InitStatuses: initDone, Statuses: appReady},
-			want: []v1.PodCondition{
-				at(fxCondition(v1.PodReadyToStartContainers, v1.ConditionTrue, "", ""), nowStamp),
-				at(fxCondition(v1.PodInitialized, v1.ConditionTrue, "", ""), nowStamp),
-				at(fxCondition(v1.PodReady, v1.ConditionFalse, ContainersNotReady, "containers with unready status: [side app]"), nowStamp),
-				at(fxCondition(v1.ContainersReady, v1.ConditionFalse, ContainersNotReady, "containers with unready status: [side app]"), nowStamp),
-				at(fxCondition(v1.PodScheduled, v1.ConditionTrue, "", ""), nowStamp),
-			},
-		},
-		{
 			name: "SucceededPod",
 			in: ConditionInput{Spec: spec, Phase: v1.PodSucceeded,
 				InitStatuses: fxStatuses(fxReady(fxTerminated("init", 0)), fxTerminated("side", 0)), Statuses: fxStatuses(fxTerminated("app", 0))},

@@ -1,0 +1,99 @@
+package podworker
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minikubelet/minikubelet/internal/status"
+)
+
+func TestSettle(t *testing.T) {
+	a := &v1.Container{Name: "a", Image: "img:1"}
+	b := &v1.Container{Name: "b", Image: "img:1"}
+	crash := status.Waiting{Reason: reasonCrashLoopBackOff, Message: "back-off"}
+	pulled := newBackoff(0, 0)
+	pulled.next("img:1", t0) // one failed pull before: the next waits 20 s
+	tests := []struct {
+		name      string
+		acts      podActions
+		res       applyResult
+		images    *backoff
+		want      outcome
+		wantClean bool
+	}{
+		{
+			name:      "everything started: nothing waits, the next plan may follow",
+			acts:      podActions{Starts: []containerStart{{Container: a}}, Waiting: map[string]status.Waiting{}},
+			res:       applyResult{Starts: []startResult{{}}},
+			want:      outcome{Waiting: map[string]status.Waiting{}},
+			wantClean: true,
+		},
+		{
+			name:      "a restart grows the crash backoff whatever came of it",
+			acts:      podActions{Starts: []containerStart{{Container: a, Restart: true}}, Waiting: map[string]status.Waiting{"b": crash}, Wake: 7 * time.Second},
+			res:       applyResult{Starts: []startResult{{}}},
+			want:      outcome{Waiting: map[string]status.Waiting{"b": crash}, Wake: 7 * time.Second, Restarted: []string{"a"}},
+			wantClean: true,
+		},
+		{
+			name:   "a failed pull grows the image backoff once per image and wakes when it ends",
+			acts:   podActions{Starts: []containerStart{{Container: a}, {Container: b}}, Waiting: map[string]status.Waiting{}},
+			res:    applyResult{Starts: []startResult{{Waiting: status.Waiting{Reason: reasonErrImagePull, Message: "not found"}, PullFailed: true}, {Waiting: status.Waiting{Reason: reasonErrImagePull, Message: "not found"}, PullFailed: true}}},
+			images: pulled,
+			want: outcome{
+				Waiting:     map[string]status.Waiting{"a": {Reason: reasonErrImagePull, Message: "not found"}, "b": {Reason: reasonErrImagePull, Message: "not found"}},
+				Wake:        20 * time.Second,
+				FailedPulls: []string{"img:1"},
+			},
+		},
+		{
+			name: "an image in its pull backoff wakes when the backoff ends",
+			acts: podActions{Starts: []containerStart{{Container: a, PullBackoff: 4 * time.Second}}, Waiting: map[string]status.Waiting{}},
+			res:  applyResult{Starts: []startResult{{Waiting: status.Waiting{Reason: reasonImagePullBackOff}}}},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonImagePullBackOff}}, Wake: 4 * time.Second},
+		},
+		{
+			name: "a container that could not be created is retried in a second",
+			acts: podActions{Starts: []containerStart{{Container: a}}, Waiting: map[string]status.Waiting{}, Wake: time.Minute},
+			res:  applyResult{Starts: []startResult{{Waiting: status.Waiting{Reason: reasonCreateContainerError, Message: "no such file"}}}},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "no such file"}}, Wake: retryInterval},
+		},
+		{
+			name: "a failed sandbox leaves every start ContainerCreating",
+			acts: podActions{CreateSandbox: true, Starts: []containerStart{{Container: a}, {Container: b}}, Waiting: map[string]status.Waiting{}},
+			res:  applyResult{SandboxFailed: "cni: no IP"},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: status.ReasonContainerCreating}, "b": {Reason: status.ReasonContainerCreating}}, Wake: retryInterval},
+		},
+		{
+			name: "failed volumes are a CreateContainerError",
+			acts: podActions{Starts: []containerStart{{Container: a}}, Waiting: map[string]status.Waiting{}},
+			res:  applyResult{VolumesFailed: "hostPath /x is not a directory"},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "hostPath /x is not a directory"}}, Wake: retryInterval},
+		},
+		{
+			name: "a runtime error retries the sync in a second",
+			acts: podActions{KillPod: true, Waiting: map[string]status.Waiting{}},
+			res:  applyResult{Err: errors.New("stop sandbox: deadline exceeded")},
+			want: outcome{Waiting: map[string]status.Waiting{}, Wake: retryInterval},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			images := tt.images
+			if images == nil {
+				images = newBackoff(0, 0)
+			}
+			got := settle(&tt.acts, tt.res, images, t0)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("settle:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if got.clean() != tt.wantClean {
+				t.Fatalf("clean() = %v, want %v", got.clean(), tt.wantClean)
+			}
+		})
+	}
+}
