@@ -14,14 +14,6 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// kubeVersion is the Kubernetes release whose API (k8s.io/api v0.37)
-// minikubelet implements; probes identify as that kubelet's do.
-const kubeVersion = "1.37"
-
-// userAgent is the User-Agent of HTTP and gRPC probes, the kubelet's
-// "kube-probe/<major>.<minor>".
-const userAgent = "kube-probe/" + kubeVersion
-
 // Config configures a Manager.
 type Config struct {
 	// Exec runs exec probes; nil makes them error.
@@ -296,7 +288,7 @@ func (m *Manager) newContainer(podUID types.UID, t *Target, now time.Time) *cont
 			c:      c,
 			kind:   k,
 			timing: timingOf(p),
-			action: newAction(p, t.Container, userAgent),
+			action: newAction(p, t.Container),
 		}
 		w.result.Store(int32(k.initialResult()))
 		w.first = firstProbeAt(c.startedAt, now, w.timing.initialDelay, jitterFor(w.timing.period, m.rand()))
