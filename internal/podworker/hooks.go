@@ -44,12 +44,12 @@ func (h *hookRunner) run(ctx context.Context, handler *v1.LifecycleHandler, c *v
 		if err != nil {
 			out := strings.TrimSpace(string(append(stdout, stderr...)))
 			//lint:ignore ST1005 the kubelet's words, shown in events
-			return fmt.Errorf("Exec lifecycle hook (%v) for Container %q failed - error: %v, message: %q", handler.Exec.Command, c.Name, err, out)
+			return fmt.Errorf("Exec lifecycle hook (%v) for Container %q failed - error: %w, message: %q", handler.Exec.Command, c.Name, err, out)
 		}
 		return nil
 	case handler.HTTPGet != nil:
 		if err := h.httpGet(ctx, handler.HTTPGet, c, podIP); err != nil {
-			return fmt.Errorf("HTTP lifecycle hook (%s) for Container %q failed - error: %v", handler.HTTPGet.Path, c.Name, err)
+			return fmt.Errorf("HTTP lifecycle hook (%s) for Container %q failed - error: %w", handler.HTTPGet.Path, c.Name, err)
 		}
 		return nil
 	case handler.Sleep != nil:

@@ -2,6 +2,7 @@ package podworker
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/minikubelet/minikubelet/internal/probes"
+	"github.com/minikubelet/minikubelet/internal/runtime"
 )
 
 // An httpGet hook sends the kubelet's lifecycle request: the probes' request
@@ -79,5 +81,28 @@ func TestHookRunner_HTTPGetMissingPortIsTheKubeletsError(t *testing.T) {
 	want := `HTTP lifecycle hook (/x) for Container "app" failed - error: port "web" not found`
 	if err == nil || err.Error() != want {
 		t.Fatalf("run = %v, want %q", err, want)
+	}
+}
+
+// execFails is an execer whose command exits with status 3.
+type execFails struct{}
+
+func (execFails) ExecSync(context.Context, string, []string, time.Duration) ([]byte, []byte, error) {
+	return []byte("out\n"), nil, &runtime.ExitError{Code: 3}
+}
+
+// A failed hook's error keeps the kubelet's event text and still wraps the
+// cause, so callers can look at it with errors.As.
+func TestHookRunner_FailureWrapsTheCause(t *testing.T) {
+	h := newHookRunner(execFails{}, clocktesting.NewFakeClock(time.Unix(0, 0)))
+	handler := &v1.LifecycleHandler{Exec: &v1.ExecAction{Command: []string{"sh", "-c", "exit 3"}}}
+	err := h.run(context.Background(), handler, &v1.Container{Name: "app"}, "c1", "")
+	want := `Exec lifecycle hook ([sh -c exit 3]) for Container "app" failed - error: command terminated with exit code 3, message: "out"`
+	if err == nil || err.Error() != want {
+		t.Fatalf("run = %v, want %q", err, want)
+	}
+	var exit *runtime.ExitError
+	if !errors.As(err, &exit) || exit.Code != 3 {
+		t.Fatalf("errors.As(%v, *runtime.ExitError) = false, want the exec's exit error", err)
 	}
 }
