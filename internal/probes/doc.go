@@ -9,7 +9,7 @@
 // Every (container instance, probe kind) with a probe gets a worker
 // goroutine owned by the Manager; a restarted container has a new ID, so it
 // gets fresh workers and fresh results. Results leave two ways: the pod
-// worker reads them (Result, Started, Ready) when it computes status, and
+// worker reads them (Started, Ready) when it computes status, and
 // Config.OnUpdate is called from the worker goroutines when a result
 // changes, when a probe run fails, errors or warns, so the pod worker can
 // wake up, record the kubelet's events (Update.Event) and kill a container

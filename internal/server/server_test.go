@@ -81,7 +81,7 @@ func TestHandler_Routes(t *testing.T) {
 				reg.MustRegister(c)
 			}
 			s := newServer(fakePods{pod("default", "a", v1.PodRunning)}, reg, zap.NewNop())
-			rec := get(t, s.Handler(), tt.method, tt.path)
+			rec := get(t, s.handler, tt.method, tt.path)
 			if rec.Code != tt.wantCode {
 				t.Fatalf("%s %s = %d, want %d; body %q", tt.method, tt.path, rec.Code, tt.wantCode, rec.Body.String())
 			}
@@ -109,7 +109,7 @@ func TestListPods_IsAPodList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := get(t, newServer(tt.pods, nil, zap.NewNop()).Handler(), http.MethodGet, "/pods")
+			rec := get(t, newServer(tt.pods, nil, zap.NewNop()).handler, http.MethodGet, "/pods")
 			if rec.Code != http.StatusOK {
 				t.Fatalf("GET /pods = %d: %s", rec.Code, rec.Body.String())
 			}
