@@ -323,5 +323,5 @@ func (c *container) ready() bool {
 
 // podKey is namespace/name of the container's pod.
 func (c *container) podKey() string {
-	return c.namespace + "/" + c.podName
+	return types.NamespacedName{Namespace: c.namespace, Name: c.podName}.String()
 }

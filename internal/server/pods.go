@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minikubelet/minikubelet/internal/logs"
 )
@@ -135,7 +136,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	opts := logs.Options{TailLines: tail, Timestamps: q.Get("timestamps") == "true"}
 	if err := f.Copy(w, opts); err != nil {
-		s.log.Debug("write log", zap.String("pod", pod.Name), zap.String("container", cs.Name), zap.Error(err))
+		s.log.Debug("write log", zap.Stringer("pod", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}), zap.String("container", cs.Name), zap.Error(err))
 		return
 	}
 	if q.Get("follow") != "true" || q.Get("previous") == "true" {
@@ -143,7 +144,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 	}
 	err = f.Follow(r.Context(), w, opts, func() bool { return s.stillRunning(pod, cs.ContainerID) })
 	if err != nil {
-		s.log.Debug("follow log", zap.String("pod", pod.Name), zap.String("container", cs.Name), zap.Error(err))
+		s.log.Debug("follow log", zap.Stringer("pod", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}), zap.String("container", cs.Name), zap.Error(err))
 	}
 }
 
@@ -187,7 +188,7 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &ec):
 		res.ExitCode = ec.ExitStatus()
 	case err != nil:
-		s.log.Debug("exec", zap.String("pod", pod.Name), zap.String("container", cs.Name), zap.Error(err))
+		s.log.Debug("exec", zap.Stringer("pod", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}), zap.String("container", cs.Name), zap.Error(err))
 		http.Error(w, fmt.Sprintf("exec in container %q: %v", cs.Name, err), http.StatusInternalServerError)
 		return
 	}

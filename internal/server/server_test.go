@@ -122,7 +122,7 @@ func TestListPods_IsAPodList(t *testing.T) {
 			}
 			var names []string
 			for _, p := range list.Items {
-				names = append(names, p.Namespace+"/"+p.Name)
+				names = append(names, types.NamespacedName{Namespace: p.Namespace, Name: p.Name}.String())
 				if p.Kind != "Pod" || p.APIVersion != "v1" {
 					t.Errorf("item %s/%s: kind %q apiVersion %q, want Pod v1", p.Namespace, p.Name, p.Kind, p.APIVersion)
 				}

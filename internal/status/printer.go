@@ -10,6 +10,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/duration"
 )
 
@@ -125,7 +126,7 @@ func PrintPods(w io.Writer, pods []v1.Pod, now time.Time, wide, allNamespaces bo
 			cells[j] = escapeTerminal(cells[j])
 		}
 		if _, err := fmt.Fprintln(tw, strings.Join(cells, "\t")); err != nil {
-			return fmt.Errorf("write pod table row for %s/%s: %w", pod.Namespace, pod.Name, err)
+			return fmt.Errorf("write pod table row for %s: %w", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, err)
 		}
 	}
 	if err := tw.Flush(); err != nil {
