@@ -1,6 +1,3 @@
-// Command minikubelet is a single-node kubelet for static pods: `run`
-// starts the daemon; `get`, `version` and `images` are its clients and
-// tools.
 package main
 
 import (

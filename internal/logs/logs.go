@@ -20,7 +20,7 @@ func Tail(path string, lines, maxBytes int) string {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		content, full, ok := ParseLine(sc.Text())
+		content, full, ok := parseLine(sc.Text())
 		if !ok {
 			continue
 		}
@@ -43,9 +43,9 @@ func Tail(path string, lines, maxBytes int) string {
 	return s
 }
 
-// ParseLine splits one CRI log line into its content and whether it ends a
+// parseLine splits one CRI log line into its content and whether it ends a
 // line (tag F) or continues on the next (tag P).
-func ParseLine(line string) (content string, full, ok bool) {
+func parseLine(line string) (content string, full, ok bool) {
 	parts := strings.SplitN(line, " ", 4)
 	if len(parts) < 3 {
 		return "", false, false

@@ -45,9 +45,9 @@ func TestParseLine(t *testing.T) {
 		{"garbage", "", false, false},
 	}
 	for _, tt := range tests {
-		content, full, ok := ParseLine(tt.line)
+		content, full, ok := parseLine(tt.line)
 		if content != tt.content || full != tt.full || ok != tt.valid {
-			t.Errorf("ParseLine(%q) = %q, %v, %v; want %q, %v, %v", tt.line, content, full, ok, tt.content, tt.full, tt.valid)
+			t.Errorf("parseLine(%q) = %q, %v, %v; want %q, %v, %v", tt.line, content, full, ok, tt.content, tt.full, tt.valid)
 		}
 	}
 }

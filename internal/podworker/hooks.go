@@ -2,18 +2,16 @@ package podworker
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/clock"
+
+	"github.com/minikubelet/minikubelet/internal/probes"
 )
 
 // hookBodyLimit bounds how much of an httpGet hook's answer is read.
@@ -33,15 +31,7 @@ type hookRunner struct {
 }
 
 func newHookRunner(exec execer, clk clock.Clock) *hookRunner {
-	return &hookRunner{
-		exec:  exec,
-		clock: clk,
-		client: &http.Client{Transport: &http.Transport{
-			DisableKeepAlives: true,
-			// As the kubelet's handlers: HTTPS hooks skip certificate checks.
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec
-		}},
-	}
+	return &hookRunner{exec: exec, clock: clk, client: probes.NewHTTPClient()}
 }
 
 // run runs handler for container c (instance containerID) of a pod with
@@ -54,12 +44,12 @@ func (h *hookRunner) run(ctx context.Context, handler *v1.LifecycleHandler, c *v
 		if err != nil {
 			out := strings.TrimSpace(string(append(stdout, stderr...)))
 			//lint:ignore ST1005 the kubelet's words, shown in events
-			return fmt.Errorf("Exec lifecycle hook (%v) for Container %q failed - error: %v, message: %q", handler.Exec.Command, c.Name, err, out)
+			return fmt.Errorf("Exec lifecycle hook (%v) for Container %q failed - error: %w, message: %q", handler.Exec.Command, c.Name, err, out)
 		}
 		return nil
 	case handler.HTTPGet != nil:
 		if err := h.httpGet(ctx, handler.HTTPGet, c, podIP); err != nil {
-			return fmt.Errorf("HTTP lifecycle hook (%s) for Container %q failed - error: %v", handler.HTTPGet.Path, c.Name, err)
+			return fmt.Errorf("HTTP lifecycle hook (%s) for Container %q failed - error: %w", handler.HTTPGet.Path, c.Name, err)
 		}
 		return nil
 	case handler.Sleep != nil:
@@ -75,34 +65,13 @@ func (h *hookRunner) run(ctx context.Context, handler *v1.LifecycleHandler, c *v
 	}
 }
 
+// httpGet sends the request of an httpGet hook and reads a little of the
+// answer. As the kubelet, it builds the request as an httpGet probe's (with
+// the lifecycle User-Agent) and does not look at the status code.
 func (h *hookRunner) httpGet(ctx context.Context, get *v1.HTTPGetAction, c *v1.Container, podIP string) error {
-	host := get.Host
-	if host == "" {
-		host = podIP
-	}
-	port, err := resolvePort(get.Port, c)
+	req, err := probes.NewHTTPGetRequest(ctx, get, c, podIP, probes.LifecycleUserAgent)
 	if err != nil {
 		return err
-	}
-	scheme := strings.ToLower(string(get.Scheme))
-	if scheme == "" {
-		scheme = "http"
-	}
-	path := get.Path
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	target := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return err
-	}
-	for _, hdr := range get.HTTPHeaders {
-		if strings.EqualFold(hdr.Name, "Host") {
-			req.Host = hdr.Value
-			continue
-		}
-		req.Header.Add(hdr.Name, hdr.Value)
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
@@ -111,20 +80,4 @@ func (h *hookRunner) httpGet(ctx context.Context, get *v1.HTTPGetAction, c *v1.C
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, hookBodyLimit))
 	return nil
-}
-
-// resolvePort turns a port number or a named container port into a number.
-func resolvePort(p intstr.IntOrString, c *v1.Container) (int, error) {
-	if p.Type == intstr.Int {
-		return p.IntValue(), nil
-	}
-	for _, cp := range c.Ports {
-		if cp.Name == p.StrVal {
-			return int(cp.ContainerPort), nil
-		}
-	}
-	if n, err := strconv.Atoi(p.StrVal); err == nil {
-		return n, nil
-	}
-	return 0, fmt.Errorf("couldn't find port: %s in container %q", p.StrVal, c.Name)
 }

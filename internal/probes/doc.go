@@ -9,7 +9,7 @@
 // Every (container instance, probe kind) with a probe gets a worker
 // goroutine owned by the Manager; a restarted container has a new ID, so it
 // gets fresh workers and fresh results. Results leave two ways: the pod
-// worker reads them (Result, Started, Ready) when it computes status, and
+// worker reads them (Started, Ready) when it computes status, and
 // Config.OnUpdate is called from the worker goroutines when a result
 // changes, when a probe run fails, errors or warns, so the pod worker can
 // wake up, record the kubelet's events (Update.Event) and kill a container
@@ -36,9 +36,18 @@
 //   - grpc: grpc.health.v1.Health/Check with the probe's service on the pod
 //     IP; SERVING succeeds; failures carry the kubelet's messages.
 //
-// Named ports resolve against the container's ports. An empty pod IP means
-// 127.0.0.1 for a hostNetwork pod (Target.HostNetwork); for other pods a
-// probe that needs the pod IP errors until it is known.
+// Named ports resolve against the container's ports (ResolvePort). An
+// empty pod IP means 127.0.0.1 for a hostNetwork pod (Target.HostNetwork);
+// for other pods a probe that needs the pod IP errors until it is known.
+//
+// # Shared with lifecycle hooks
+//
+// As in the kubelet, an httpGet lifecycle hook is the same request as an
+// httpGet probe, with User-Agent kube-lifecycle/<major>.<minor>
+// (LifecycleUserAgent): the pod worker builds it with NewHTTPGetRequest and
+// sends it with NewHTTPClient, whose transport is the probes' (the one
+// place that skips certificate checks). ResolvePort is the kubelet's port
+// resolution for both.
 //
 // # Results and thresholds
 //

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -21,14 +19,28 @@ const maxRedirects = 10
 // from apimachinery's SetTransportDefaults.
 const tlsHandshakeTimeout = 10 * time.Second
 
+// NewHTTPClient returns the client of httpGet lifecycle hooks, with the
+// transport and redirect rules of httpGet probes: no proxy, no
+// keep-alives, certificates not checked, redirects followed to the same
+// host only. It has no timeout: the request's context bounds it.
+func NewHTTPClient() *http.Client {
+	return &http.Client{Transport: newTransport(), CheckRedirect: sameHostRedirects}
+}
+
+// newTransport is the one place that builds the transport of the daemon's
+// HTTP requests into pods, httpGet probes' and hooks' alike.
 func newTransport() *http.Transport {
 	dialer := &net.Dialer{}
 	return &http.Transport{
-		Proxy: nil, // probes never go through the node's proxy
+		Proxy: nil, // requests into pods never go through the node's proxy
 		DialContext: func(ctx context.Context, _, address string) (net.Conn, error) {
 			return dialProbe(ctx, dialer, address)
 		},
-		// As the kubelet: probes do not check the pod's certificate.
+		// As the kubelet's prober and its lifecycle handlers (the
+		// insecureContainerLifecycleHTTPClient of pkg/kubelet/kubelet.go):
+		// an HTTPS probe or hook skips certificate checks, because nothing
+		// tells the node what a pod's certificate should be. For the same
+		// reason these requests must never carry credentials of the node's.
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
 		TLSHandshakeTimeout: tlsHandshakeTimeout,
 		DisableKeepAlives:   true,
@@ -36,15 +48,13 @@ func newTransport() *http.Transport {
 	}
 }
 
-// httpGet runs an httpGet probe against host.
+// httpGet runs an httpGet probe against host (the action's own, or the
+// pod's IP).
 func (p *prober) httpGet(ctx context.Context, a *action, host string, timeout time.Duration) outcome {
-	u := probeURL(a.scheme, host, a.port, a.path)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := NewHTTPGetRequest(ctx, a.httpGet, a.ports, host, p.userAgent)
 	if err != nil {
 		return errored(err)
 	}
-	req.Header = a.headers.Clone()
-	req.Host = req.Header.Get("Host")
 	client := &http.Client{
 		Transport:     p.transport,
 		Timeout:       timeout,
@@ -69,18 +79,6 @@ func (p *prober) httpGet(ctx context.Context, a *action, host string, timeout ti
 	}
 	// The kubelet keeps the body out of this message (kubernetes issue 99425).
 	return failure(fmt.Sprintf("HTTP probe failed with statuscode: %d", res.StatusCode))
-}
-
-// probeURL builds an httpGet probe's URL. A path that does not parse is
-// passed on as it is, as the kubelet does.
-func probeURL(scheme, host string, port int, path string) *url.URL {
-	u, err := url.Parse(path)
-	if err != nil {
-		u = &url.URL{Path: path}
-	}
-	u.Scheme = scheme
-	u.Host = net.JoinHostPort(host, strconv.Itoa(port))
-	return u
 }
 
 // sameHostRedirects follows redirects to the probed host only; a redirect

@@ -36,7 +36,7 @@ func serverAddr(t *testing.T, s *httptest.Server) (string, int) {
 func httpAction(scheme v1.URIScheme, path string, port int, headers ...v1.HTTPHeader) *action {
 	a := newAction(&v1.Probe{ProbeHandler: v1.ProbeHandler{HTTPGet: &v1.HTTPGetAction{
 		Path: path, Port: intstr.FromInt(port), Scheme: scheme, HTTPHeaders: headers,
-	}}}, &v1.Container{}, userAgent)
+	}}}, &v1.Container{})
 	return &a
 }
 

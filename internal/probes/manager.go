@@ -14,14 +14,6 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// kubeVersion is the Kubernetes release whose API (k8s.io/api v0.37)
-// minikubelet implements; probes identify as that kubelet's do.
-const kubeVersion = "1.37"
-
-// userAgent is the User-Agent of HTTP and gRPC probes, the kubelet's
-// "kube-probe/<major>.<minor>".
-const userAgent = "kube-probe/" + kubeVersion
-
 // Config configures a Manager.
 type Config struct {
 	// Exec runs exec probes; nil makes them error.
@@ -238,10 +230,10 @@ func hasWorker(cs map[string]*container, name string, k Kind) bool {
 	return false
 }
 
-// Result returns the current result of the probe of kind k of a container
+// result returns the current result of the probe of kind k of a container
 // instance, and whether the container has such a probe (a worker, running
 // or finished, holds its state).
-func (m *Manager) Result(containerID string, k Kind) (Result, bool) {
+func (m *Manager) result(containerID string, k Kind) (Result, bool) {
 	c := m.lookup(containerID)
 	if c == nil || k < 0 || k >= numKinds || c.workers[k] == nil {
 		return Unknown, false
@@ -313,7 +305,7 @@ func (m *Manager) newContainer(podUID types.UID, t *Target, now time.Time) *cont
 			c:      c,
 			kind:   k,
 			timing: timingOf(p),
-			action: newAction(p, t.Container, userAgent),
+			action: newAction(p, t.Container),
 		}
 		w.ctx, w.cancel = context.WithCancel(c.ctx)
 		w.result.Store(int32(k.initialResult()))
@@ -349,5 +341,5 @@ func (c *container) ready() bool {
 
 // podKey is namespace/name of the container's pod.
 func (c *container) podKey() string {
-	return c.namespace + "/" + c.podName
+	return types.NamespacedName{Namespace: c.namespace, Name: c.podName}.String()
 }

@@ -130,8 +130,8 @@ type Update struct {
 	ContainerName string
 	ContainerID   string
 	Kind          Kind
-	// Result is the probe's result after this run, thresholds applied: what
-	// Manager.Result returns from now on.
+	// Result is the probe's result after this run, thresholds applied: the
+	// result the Manager holds from now on.
 	Result Result
 	// Changed says Result differs from the result before this run.
 	Changed bool

@@ -7,6 +7,8 @@ import (
 
 	"go.uber.org/zap"
 	"k8s.io/utils/clock"
+
+	"github.com/minikubelet/minikubelet/internal/timers"
 )
 
 // worker probes one container instance with one probe kind, in its own
@@ -58,7 +60,7 @@ func (w *worker) run() {
 			if timer == nil {
 				timer = clk.NewTimer(wait)
 			} else {
-				timer.Reset(wait)
+				timers.Reset(timer, wait)
 			}
 			if w.m.onArm != nil {
 				w.m.onArm(w, next)
@@ -68,7 +70,6 @@ func (w *worker) run() {
 				return
 			case <-timer.C():
 			case <-w.nudge:
-				stopTimer(timer)
 				now := clk.Now()
 				if now.Before(w.c.startedAt.Add(w.timing.initialDelay)) {
 					continue
@@ -84,17 +85,6 @@ func (w *worker) run() {
 			return
 		}
 		next, n = nextProbeAt(base, w.timing.period, n, clk.Now())
-	}
-}
-
-// stopTimer stops t and drains a tick it may already have delivered, so
-// that Reset starts clean.
-func stopTimer(t clock.Timer) {
-	if !t.Stop() {
-		select {
-		case <-t.C():
-		default:
-		}
 	}
 }
 

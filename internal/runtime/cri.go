@@ -109,9 +109,6 @@ func (c *Client) check(ctx context.Context) error {
 // Close closes the connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
-// Endpoint returns the address the client talks to.
-func (c *Client) Endpoint() string { return c.endpoint }
-
 func (c *Client) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, c.timeout)
 }
@@ -263,13 +260,6 @@ func (c *Client) ExecSync(ctx context.Context, containerID string, cmd []string,
 	return resp.Stdout, resp.Stderr, nil
 }
 
-// Exec prepares a streaming exec session and returns its URL.
-func (c *Client) Exec(ctx context.Context, req *runtimeapi.ExecRequest) (*runtimeapi.ExecResponse, error) {
-	ctx, cancel := c.ctx(ctx)
-	defer cancel()
-	return c.rt.Exec(ctx, req)
-}
-
 // ImageStatus returns the image with the given reference, or nil when it is
 // not present.
 func (c *Client) ImageStatus(ctx context.Context, image *runtimeapi.ImageSpec, verbose bool) (*runtimeapi.ImageStatusResponse, error) {
@@ -287,15 +277,4 @@ func (c *Client) PullImage(ctx context.Context, image *runtimeapi.ImageSpec, aut
 		return "", err
 	}
 	return resp.ImageRef, nil
-}
-
-// ListImages lists the images the runtime has.
-func (c *Client) ListImages(ctx context.Context, filter *runtimeapi.ImageFilter) ([]*runtimeapi.Image, error) {
-	ctx, cancel := c.ctx(ctx)
-	defer cancel()
-	resp, err := c.img.ListImages(ctx, &runtimeapi.ListImagesRequest{Filter: filter})
-	if err != nil {
-		return nil, err
-	}
-	return resp.Images, nil
 }

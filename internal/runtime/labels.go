@@ -24,7 +24,6 @@ const (
 	AnnotationPreStopHandler            = "io.kubernetes.container.preStopHandler"
 	AnnotationContainerPorts            = "io.kubernetes.container.ports"
 	AnnotationPodTerminationGracePeriod = "io.kubernetes.pod.terminationGracePeriod"
-	AnnotationContainerStopSignal       = "io.minikubelet.container.stopSignal"
 	AnnotationContainerIsSidecar        = "io.minikubelet.container.sidecar"
 	AnnotationContainerIsInit           = "io.minikubelet.container.init"
 )

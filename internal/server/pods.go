@@ -1,29 +1,23 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minikubelet/minikubelet/internal/logs"
 )
 
-const (
-	// followPollInterval paces reading a followed log file for growth.
-	followPollInterval = 100 * time.Millisecond
-	// maxExecTimeout bounds a non-interactive exec.
-	maxExecTimeout = 10 * time.Minute
-)
+// maxExecTimeout bounds a non-interactive exec.
+const maxExecTimeout = 10 * time.Minute
 
 // execer runs a command in a container and waits for it (CRI ExecSync).
 type execer interface {
@@ -133,96 +127,24 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 		}
 		tail = n
 	}
-	path := s.logPath(pod, cs.Name, restart)
-	f, err := os.Open(path)
+	f, err := logs.Open(s.logPath(pod, cs.Name, restart))
 	if err != nil {
 		http.Error(w, fmt.Sprintf("read log of container %q: %v", cs.Name, err), http.StatusNotFound)
 		return
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	timestamps := q.Get("timestamps") == "true"
-	offset, err := writeLog(w, f, tail, timestamps)
-	if err != nil || q.Get("follow") != "true" || q.Get("previous") == "true" {
+	opts := logs.Options{TailLines: tail, Timestamps: q.Get("timestamps") == "true"}
+	if err := f.Copy(w, opts); err != nil {
+		s.log.Debug("write log", zap.Stringer("pod", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}), zap.String("container", cs.Name), zap.Error(err))
 		return
 	}
-	s.followLog(r.Context(), w, f, offset, timestamps, pod, cs.ContainerID)
-}
-
-// writeLog writes the content of a CRI log file (its last tail lines when
-// tail >= 0) and returns how far it read.
-func writeLog(w io.Writer, f *os.File, tail int, timestamps bool) (int64, error) {
-	data, err := io.ReadAll(f)
+	if q.Get("follow") != "true" || q.Get("previous") == "true" {
+		return
+	}
+	err = f.Follow(r.Context(), w, opts, func() bool { return s.stillRunning(pod, cs.ContainerID) })
 	if err != nil {
-		return 0, err
-	}
-	// Only whole lines: a partly written last line is left for later.
-	end := strings.LastIndexByte(string(data), '\n') + 1
-	lines := strings.Split(string(data[:end]), "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	if tail >= 0 && len(lines) > tail {
-		lines = lines[len(lines)-tail:]
-	}
-	bw := bufio.NewWriter(w)
-	for _, line := range lines {
-		writeLogLine(bw, line, timestamps)
-	}
-	return int64(end), bw.Flush()
-}
-
-func writeLogLine(w io.Writer, line string, timestamps bool) {
-	content, full, ok := logs.ParseLine(line)
-	if !ok {
-		return
-	}
-	if timestamps {
-		ts, _, _ := strings.Cut(line, " ")
-		io.WriteString(w, ts+" ")
-	}
-	io.WriteString(w, content)
-	if full {
-		io.WriteString(w, "\n")
-	}
-}
-
-// followLog writes what is appended to the log until the client goes away
-// or the container instance is no longer the running one.
-func (s *Server) followLog(ctx context.Context, w http.ResponseWriter, f *os.File, offset int64, timestamps bool, pod *v1.Pod, containerID string) {
-	flusher, _ := w.(http.Flusher)
-	ticker := time.NewTicker(followPollInterval)
-	defer ticker.Stop()
-	var pending []byte
-	for {
-		if flusher != nil {
-			flusher.Flush()
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := f.ReadAt(buf, offset)
-			offset += int64(n)
-			pending = append(pending, buf[:n]...)
-			if err != nil || n == 0 {
-				break
-			}
-		}
-		for {
-			i := strings.IndexByte(string(pending), '\n')
-			if i < 0 {
-				break
-			}
-			writeLogLine(w, string(pending[:i]), timestamps)
-			pending = pending[i+1:]
-		}
-		if !s.stillRunning(pod, containerID) {
-			return
-		}
+		s.log.Debug("follow log", zap.Stringer("pod", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}), zap.String("container", cs.Name), zap.Error(err))
 	}
 }
 
@@ -266,7 +188,7 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &ec):
 		res.ExitCode = ec.ExitStatus()
 	case err != nil:
-		s.log.Debug("exec", zap.String("pod", pod.Name), zap.String("container", cs.Name), zap.Error(err))
+		s.log.Debug("exec", zap.Stringer("pod", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}), zap.String("container", cs.Name), zap.Error(err))
 		http.Error(w, fmt.Sprintf("exec in container %q: %v", cs.Name, err), http.StatusInternalServerError)
 		return
 	}

@@ -98,9 +98,6 @@ func (s *Server) drain(w http.ResponseWriter, r *http.Request) {
 // ServeManifests makes GET /manifests answer from m.
 func (s *Server) ServeManifests(m *Manifests) { s.manifests = m }
 
-// Handler returns the API's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.handler }
-
 // ServeUnix listens on the unix socket at path (replacing a stale one) and
 // serves until ctx ends.
 func (s *Server) ServeUnix(ctx context.Context, path string) error {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -80,7 +81,7 @@ func TestHandler_Routes(t *testing.T) {
 				reg.MustRegister(c)
 			}
 			s := newServer(fakePods{pod("default", "a", v1.PodRunning)}, reg, zap.NewNop())
-			rec := get(t, s.Handler(), tt.method, tt.path)
+			rec := get(t, s.handler, tt.method, tt.path)
 			if rec.Code != tt.wantCode {
 				t.Fatalf("%s %s = %d, want %d; body %q", tt.method, tt.path, rec.Code, tt.wantCode, rec.Body.String())
 			}
@@ -108,7 +109,7 @@ func TestListPods_IsAPodList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := get(t, newServer(tt.pods, nil, zap.NewNop()).Handler(), http.MethodGet, "/pods")
+			rec := get(t, newServer(tt.pods, nil, zap.NewNop()).handler, http.MethodGet, "/pods")
 			if rec.Code != http.StatusOK {
 				t.Fatalf("GET /pods = %d: %s", rec.Code, rec.Body.String())
 			}
@@ -121,7 +122,7 @@ func TestListPods_IsAPodList(t *testing.T) {
 			}
 			var names []string
 			for _, p := range list.Items {
-				names = append(names, p.Namespace+"/"+p.Name)
+				names = append(names, types.NamespacedName{Namespace: p.Namespace, Name: p.Name}.String())
 				if p.Kind != "Pod" || p.APIVersion != "v1" {
 					t.Errorf("item %s/%s: kind %q apiVersion %q, want Pod v1", p.Namespace, p.Name, p.Kind, p.APIVersion)
 				}
@@ -274,6 +275,45 @@ func TestServeUnix_Errors(t *testing.T) {
 			err := newServer(fakePods{}, nil, zap.NewNop()).ServeUnix(context.Background(), tt.path)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("ServeUnix(%s) = %v, want an error containing %q", tt.path, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPodLog(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "app-0.log")
+	content := "2026-11-23T11:00:00Z stdout F one\n2026-11-23T11:00:01Z stderr F two\n"
+	if err := os.WriteFile(logFile, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := pod("default", "a", v1.PodRunning)
+	p.Status.ContainerStatuses = []v1.ContainerStatus{{
+		Name: "app", ContainerID: "containerd://c1",
+		State: v1.ContainerState{Running: &v1.ContainerStateRunning{}},
+	}}
+	tests := []struct {
+		name     string
+		path     string
+		wantCode int
+		wantBody string // prefix
+	}{
+		{name: "whole log", path: "/pods/default/a/log", wantCode: 200, wantBody: "one\ntwo\n"},
+		{name: "tail and timestamps", path: "/pods/default/a/log?tailLines=1&timestamps=true", wantCode: 200, wantBody: "2026-11-23T11:00:01Z two\n"},
+		{name: "bad tailLines", path: "/pods/default/a/log?tailLines=-1", wantCode: 400, wantBody: "tailLines must be a non-negative number"},
+		{name: "no previous instance", path: "/pods/default/a/log?previous=true", wantCode: 400, wantBody: `previous terminated container "app" in pod "a" not found`},
+		{name: "unknown pod", path: "/pods/default/b/log", wantCode: 404, wantBody: `pods "b" not found`},
+		{name: "unknown container", path: "/pods/default/a/log?container=db", wantCode: 400, wantBody: "container db is not valid for pod a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(fakePods{p}, nil, zap.NewNop())
+			s.ServeContainers(func(_ *v1.Pod, container string, restart int32) string {
+				return filepath.Join(dir, container+"-"+strconv.Itoa(int(restart))+".log")
+			}, nil)
+			rec := get(t, s.handler, http.MethodGet, tt.path)
+			if rec.Code != tt.wantCode || !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
+				t.Fatalf("GET %s = %d %q, want %d %q", tt.path, rec.Code, rec.Body.String(), tt.wantCode, tt.wantBody)
 			}
 		})
 	}

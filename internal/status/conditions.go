@@ -31,14 +31,9 @@ const (
 	PodSandboxNotReady = "PodSandboxNotReady"
 )
 
-// Messages of the PodReadyToStartContainers condition when it is False, as the
-// kubelet writes them.
-const (
-	// SandboxMessageNoSandbox: no sandbox exists for the pod.
-	SandboxMessageNoSandbox = "no pod sandbox exists"
-	// SandboxMessageNoIP: the sandbox exists but has no IP address.
-	SandboxMessageNoIP = "pod sandbox has no IP address"
-)
+// SandboxMessageNoSandbox is the message of the PodReadyToStartContainers
+// condition when it is False because no sandbox exists for the pod.
+const SandboxMessageNoSandbox = "no pod sandbox exists"
 
 // ConditionInput is what the pod conditions are computed from.
 type ConditionInput struct {
@@ -57,8 +52,8 @@ type ConditionInput struct {
 	// set up (host-network pods need no IP).
 	SandboxReady bool
 	// SandboxMessage says why the sandbox is not ready (SandboxMessageNoSandbox,
-	// SandboxMessageNoIP, or the runtime's words). Empty means
-	// SandboxMessageNoSandbox. Ignored when SandboxReady is true.
+	// or the runtime's words). Empty means SandboxMessageNoSandbox. Ignored
+	// when SandboxReady is true.
 	SandboxMessage string
 	// Previous are the conditions published last time. They give the
 	// lastTransitionTime of a condition whose status has not changed, and

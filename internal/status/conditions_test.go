@@ -317,7 +317,7 @@ func TestConditions(t *testing.T) {
 		},
 		{
 			name: "SandboxWithoutIPSaysSo",
-			in: ConditionInput{Spec: spec, Phase: v1.PodPending, SandboxMessage: SandboxMessageNoIP,
+			in: ConditionInput{Spec: spec, Phase: v1.PodPending, SandboxMessage: "pod sandbox has no IP address",
 				InitStatuses: fxStatuses(fxWaiting("init"), fxWaiting("side")), Statuses: fxStatuses(fxWaiting("app"))},
 			want: []v1.PodCondition{
 				at(fxCondition(v1.PodReadyToStartContainers, v1.ConditionFalse, PodSandboxNotReady, "pod sandbox has no IP address"), nowStamp),

@@ -1,18 +1,32 @@
-// Package status computes what minikubelet publishes about a pod: the pod
-// phase, the pod conditions, and the columns `kubectl get pods` prints.
+// Package status owns what minikubelet publishes about its pods: the
+// kubelet's v1.PodStatus of each pod, the events about them, and the
+// columns `kubectl get pods` prints for them.
 //
-// Everything here is a pure function of its arguments, as the kubelet's own
-// status code is a pure function of the pod spec and the container statuses
-// it observed. Data enters as a pod spec, the container statuses the pod
-// worker built from what containerd reports, the conditions published last
-// time, and the current time; it leaves as a v1.PodPhase, a list of
-// v1.PodCondition, or text for a terminal. Nothing here does I/O, starts a
-// goroutine or reads a clock: callers pass `now`.
+// It holds three things:
 //
-// The rules follow the kubelet (pkg/kubelet/kubelet_pods.go getPhase,
-// pkg/kubelet/status/generate.go, pkg/kubelet/status/status_manager.go for
-// lastTransitionTime) and kubectl (printPod in
-// pkg/printers/internalversion/printers.go), so a pod reads the same here as
-// in a cluster. Where minikubelet deliberately differs, the function's
-// documentation says so.
+//   - Compute, a pure function: from a pod, an Observation (the container
+//     instances the runtime reports, as ContainerRecord, and what the pod
+//     worker and the probes decided: waiting reasons, readiness, startup,
+//     termination), the status published last time and the time now, it
+//     builds the pod's v1.PodStatus: phase (PodPhase), conditions
+//     (Conditions), container statuses with their states and reasons, IPs,
+//     start time and QoS class. It does no I/O, starts no goroutine and
+//     reads no clock. The rules follow the kubelet (pkg/kubelet/kubelet_pods.go
+//     getPhase, pkg/kubelet/status/generate.go, pkg/kubelet/status/status_manager.go
+//     for lastTransitionTime), so a pod reads the same here as in a cluster;
+//     where minikubelet deliberately differs, the function's documentation
+//     says so. GroupNewestFirst and ContainerFieldPath are the pieces of
+//     it the pod worker shares.
+//   - Two stores guarded by a mutex, which are how data leaves the pod
+//     workers for the API: Store, which the pod workers Set (and Delete)
+//     with every pod's latest status and the server Lists, deep copies
+//     both ways; and Events, which the pod workers Record into (with the
+//     kubelet's reasons, repeats merged into one event with a count, at
+//     most 64 per pod), Forget when a pod is gone, and the server Lists.
+//   - The printing of pods, pure as well: PrintPods writes the table of
+//     `kubectl get pods` (NAME READY STATUS RESTARTS AGE, -o wide, -A) by
+//     kubectl's printPod rules (pkg/printers/internalversion/printers.go),
+//     and Age formats ages as kubectl does, for the CLI.
+//
+// Callers pass `now` everywhere; nothing here reads a clock.
 package status

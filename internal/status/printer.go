@@ -10,6 +10,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/duration"
 )
 
@@ -41,44 +42,39 @@ const (
 // podRow is one pod's line of `kubectl get pods`, as kubectl's printPod
 // computes it.
 type podRow struct {
+	// ready and total make the READY column (readyCell): ready containers
+	// over all containers, where sidecars (init containers with
+	// restartPolicy Always) count as containers and a started, ready sidecar
+	// counts as ready.
 	ready, total int
-	status       string
-	restarts     int
-	lastRestart  metav1.Time
+	// status is the STATUS column, by kubectl's rules: the pod's reason or
+	// phase (SchedulingGated when the scheduler gated it); while
+	// initializing, Init:<reason> of the first init container that has not
+	// completed (Init:CrashLoopBackOff, Init:Error, Init:ExitCode:N,
+	// Init:Signal:N) or Init:i/n; then, once initialized, the reason of the
+	// first app container (in status order, which is spec order) that is
+	// waiting or terminated (ContainerCreating, PodInitializing,
+	// CrashLoopBackOff, Completed, Error, ExitCode:N, Signal:N); Completed
+	// turns back into Running (or NotReady without a True Ready condition)
+	// while another container still runs ready; and a pod with a
+	// deletionTimestamp prints Terminating unless its phase is terminal
+	// (Unknown when its node was lost). Started sidecars do not hold up
+	// initialization.
+	status string
+	// restarts and lastRestart make the RESTARTS column (restartsCell).
+	restarts    int
+	lastRestart metav1.Time
 }
 
-// DisplayStatus is the STATUS column of kubectl get pods, by kubectl's rules:
-// the pod's reason or phase (SchedulingGated when the scheduler gated it);
-// while initializing, Init:<reason> of the first init container that has not
-// completed (Init:CrashLoopBackOff, Init:Error, Init:ExitCode:N,
-// Init:Signal:N) or Init:i/n; then, once initialized, the reason of the first
-// app container (in status order, which is spec order) that is waiting or
-// terminated (ContainerCreating, PodInitializing, CrashLoopBackOff, Completed,
-// Error, ExitCode:N, Signal:N);
-// Completed turns back into Running (or NotReady without a True Ready
-// condition) while another container still runs ready; and a pod with a
-// deletionTimestamp prints Terminating unless its phase is terminal (Unknown
-// when its node was lost). Started sidecars do not hold up initialization.
-func DisplayStatus(pod *v1.Pod) string {
-	return summarize(pod).status
-}
-
-// ReadyColumn is the READY column of kubectl get pods: ready containers over
-// all containers, where sidecars (init containers with restartPolicy Always)
-// count as containers and a started, ready sidecar counts as ready.
-func ReadyColumn(pod *v1.Pod) string {
-	r := summarize(pod)
+// readyCell is the READY column: "<ready>/<total>".
+func (r podRow) readyCell() string {
 	return fmt.Sprintf("%d/%d", r.ready, r.total)
 }
 
-// RestartsColumn is the RESTARTS column of kubectl get pods: the restart count,
-// followed by " (<age> ago)" of the most recent restart when there was one,
-// e.g. "3 (2m ago)". While the pod initializes the count is that of the init
+// restartsCell is the RESTARTS column: the restart count, followed by
+// " (<age> ago)" of the most recent restart when there was one, e.g.
+// "3 (2m ago)". While the pod initializes the count is that of the init
 // containers; afterwards it is that of the sidecars and the app containers.
-func RestartsColumn(pod *v1.Pod, now time.Time) string {
-	return summarize(pod).restartsCell(now)
-}
-
 func (r podRow) restartsCell(now time.Time) string {
 	if r.restarts != 0 && !r.lastRestart.IsZero() {
 		return fmt.Sprintf("%d (%s ago)", r.restarts, Age(r.lastRestart, now))
@@ -119,7 +115,7 @@ func PrintPods(w io.Writer, pods []v1.Pod, now time.Time, wide, allNamespaces bo
 	for i := range pods {
 		pod := &pods[i]
 		r := summarize(pod)
-		cells := []string{pod.Name, fmt.Sprintf("%d/%d", r.ready, r.total), r.status, r.restartsCell(now), Age(pod.CreationTimestamp, now)}
+		cells := []string{pod.Name, r.readyCell(), r.status, r.restartsCell(now), Age(pod.CreationTimestamp, now)}
 		if wide {
 			cells = append(cells, wideCells(pod)...)
 		}
@@ -130,7 +126,7 @@ func PrintPods(w io.Writer, pods []v1.Pod, now time.Time, wide, allNamespaces bo
 			cells[j] = escapeTerminal(cells[j])
 		}
 		if _, err := fmt.Fprintln(tw, strings.Join(cells, "\t")); err != nil {
-			return fmt.Errorf("write pod table row for %s/%s: %w", pod.Namespace, pod.Name, err)
+			return fmt.Errorf("write pod table row for %s: %w", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, err)
 		}
 	}
 	if err := tw.Flush(); err != nil {

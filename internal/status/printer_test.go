@@ -58,7 +58,7 @@ func fxDeleted(p *v1.Pod) *v1.Pod {
 	return p
 }
 
-func TestDisplayStatus(t *testing.T) {
+func TestStatusColumn(t *testing.T) {
 	twoInit := []v1.Container{fxInit("i1"), fxInit("i2")}
 	sidecarFirst := []v1.Container{fxSidecar("s"), fxInit("i")}
 	app := []string{"a"}
@@ -245,8 +245,8 @@ func TestDisplayStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := DisplayStatus(tt.pod); got != tt.want {
-				t.Errorf("DisplayStatus() = %q, want %q", got, tt.want)
+			if got := summarize(tt.pod).status; got != tt.want {
+				t.Errorf("STATUS = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -306,8 +306,8 @@ func TestReadyColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ReadyColumn(tt.pod); got != tt.want {
-				t.Errorf("ReadyColumn() = %q, want %q", got, tt.want)
+			if got := summarize(tt.pod).readyCell(); got != tt.want {
+				t.Errorf("READY = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -368,8 +368,8 @@ func TestRestartsColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RestartsColumn(tt.pod, fxNow); got != tt.want {
-				t.Errorf("RestartsColumn() = %q, want %q", got, tt.want)
+			if got := summarize(tt.pod).restartsCell(fxNow); got != tt.want {
+				t.Errorf("RESTARTS = %q, want %q", got, tt.want)
 			}
 		})
 	}

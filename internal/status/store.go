@@ -36,17 +36,6 @@ func (s *Store) Delete(uid types.UID) {
 	s.mu.Unlock()
 }
 
-// Get returns a copy of the pod with uid.
-func (s *Store) Get(uid types.UID) (*v1.Pod, bool) {
-	s.mu.RLock()
-	p, ok := s.pods[uid]
-	s.mu.RUnlock()
-	if !ok {
-		return nil, false
-	}
-	return p.DeepCopy(), true
-}
-
 // List returns copies of all pods, ordered by namespace, name and creation.
 func (s *Store) List() []v1.Pod {
 	s.mu.RLock()

@@ -14,8 +14,6 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
-
-	"github.com/minikubelet/minikubelet/internal/status"
 )
 
 // instance is one container instance as containerd recorded it.
@@ -133,7 +131,7 @@ spec:
 	if cs.State.Terminated == nil || cs.State.Terminated.Reason != "Completed" || cs.RestartCount != 0 {
 		t.Fatalf("container state %+v restarts %d, want Terminated Completed with no restart", cs.State, cs.RestartCount)
 	}
-	if got := status.DisplayStatus(p); got != "Completed" {
+	if got := statusColumn(t, p); got != "Completed" {
 		t.Fatalf("STATUS column %q, want Completed", got)
 	}
 }
@@ -156,7 +154,7 @@ spec:
 	if term == nil || term.Reason != "Error" || term.ExitCode != 1 || strings.TrimSpace(term.Message) != "bye" {
 		t.Fatalf("container state %+v, want Terminated Error exit 1 with the termination message", p.Status.ContainerStatuses[0].State)
 	}
-	if got := status.DisplayStatus(p); got != "Error" {
+	if got := statusColumn(t, p); got != "Error" {
 		t.Fatalf("STATUS column %q, want Error", got)
 	}
 	time.Sleep(2 * time.Second)
@@ -196,7 +194,7 @@ spec:
 	var p *v1.Pod
 	for time.Now().Before(deadline) {
 		p, _ = n.pod("init")
-		if p != nil && strings.HasPrefix(status.DisplayStatus(p), "Init:") {
+		if p != nil && strings.HasPrefix(statusColumn(t, p), "Init:") {
 			sawInit = true
 		}
 		if p != nil && podRunning(p) {
@@ -240,7 +238,7 @@ spec:
 	if p.Status.ContainerStatuses[0].State.Running != nil || p.Status.ContainerStatuses[0].ContainerID != "" {
 		t.Fatalf("the app container ran although its init container failed: %+v", p.Status.ContainerStatuses[0])
 	}
-	if got := status.DisplayStatus(p); got != "Init:ExitCode:3" && got != "Init:Error" {
+	if got := statusColumn(t, p); got != "Init:ExitCode:3" && got != "Init:Error" {
 		t.Fatalf("STATUS column %q, want Init:Error or Init:ExitCode:3", got)
 	}
 }

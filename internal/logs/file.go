@@ -1,0 +1,138 @@
+package logs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// followPollInterval paces reading a followed log file for growth.
+const followPollInterval = 100 * time.Millisecond
+
+// readChunk is how much of a followed file one read asks for.
+const readChunk = 64 << 10
+
+// Options says how to show a container log, as the flags of kubectl logs.
+type Options struct {
+	// TailLines, when >= 0, shows only the last TailLines lines of what is
+	// in the file when Copy reads it. A negative value shows every line.
+	TailLines int
+	// Timestamps starts each line with the time the runtime recorded for
+	// it (RFC 3339 with nanoseconds) and a space.
+	Timestamps bool
+}
+
+// File is a CRI log file open for showing: Copy writes what it holds, and
+// Follow writes what is appended later. Only complete lines are written;
+// a line the runtime is still writing waits for its newline. A File is
+// read by one goroutine.
+type File struct {
+	f *os.File
+	// offset is where the next read starts; pending holds what was read
+	// past the last newline.
+	offset  int64
+	pending []byte
+	// poll is how often Follow looks for growth.
+	poll time.Duration
+}
+
+// Open opens the CRI log file at path.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &File{f: f, poll: followPollInterval}, nil
+}
+
+// Close closes the file.
+func (f *File) Close() error { return f.f.Close() }
+
+// Copy writes the content of the file's complete lines to w (the last
+// opts.TailLines of them when that is >= 0), as `kubectl logs` shows
+// them: a partial line (tag P) is written without a newline, so that it
+// joins the line that completes it.
+func (f *File) Copy(w io.Writer, opts Options) error {
+	data, err := io.ReadAll(f.f)
+	if err != nil {
+		return err
+	}
+	end := bytes.LastIndexByte(data, '\n') + 1
+	f.offset = int64(end)
+	lines := strings.Split(string(data[:end]), "\n")
+	lines = lines[:len(lines)-1] // what follows the last newline
+	if opts.TailLines >= 0 && len(lines) > opts.TailLines {
+		lines = lines[len(lines)-opts.TailLines:]
+	}
+	bw := bufio.NewWriter(w)
+	for _, line := range lines {
+		writeLine(bw, line, opts.Timestamps)
+	}
+	return bw.Flush()
+}
+
+// Follow writes the lines appended to the file after what Copy (or the
+// previous Follow) wrote, looking for growth every 100 ms, until ctx ends
+// or running, asked after each look, reports that the container is no
+// longer running. When w is an http.Flusher (any Flush() method), it is
+// flushed before each wait, so that a client sees lines as they come.
+func (f *File) Follow(ctx context.Context, w io.Writer, opts Options, running func() bool) error {
+	flusher, _ := w.(interface{ Flush() })
+	ticker := time.NewTicker(f.poll)
+	defer ticker.Stop()
+	buf := make([]byte, readChunk)
+	for {
+		if flusher != nil {
+			flusher.Flush()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		for {
+			n, err := f.f.ReadAt(buf, f.offset)
+			f.offset += int64(n)
+			f.pending = append(f.pending, buf[:n]...)
+			if err == io.EOF || n == 0 {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for {
+			i := bytes.IndexByte(f.pending, '\n')
+			if i < 0 {
+				break
+			}
+			writeLine(w, string(f.pending[:i]), opts.Timestamps)
+			f.pending = f.pending[i+1:]
+		}
+		if !running() {
+			return nil
+		}
+	}
+}
+
+// writeLine writes the content of one CRI log line, with its timestamp
+// when timestamps is set, and a newline unless the line is partial.
+// A line that is not in the CRI format is skipped.
+func writeLine(w io.Writer, line string, timestamps bool) {
+	content, full, ok := parseLine(line)
+	if !ok {
+		return
+	}
+	if timestamps {
+		ts, _, _ := strings.Cut(line, " ")
+		io.WriteString(w, ts+" ")
+	}
+	io.WriteString(w, content)
+	if full {
+		io.WriteString(w, "\n")
+	}
+}
