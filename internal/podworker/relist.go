@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/minikubelet/minikubelet/internal/runtime"
+	"github.com/minikubelet/minikubelet/internal/timers"
 )
 
 const (
@@ -125,7 +126,7 @@ func (r *relister) run(ctx context.Context, out func(relistResult), onError func
 		}
 		var recheckC <-chan time.Time
 		if again {
-			resetTimer(recheck, exitRecheckInterval)
+			timers.Reset(recheck, exitRecheckInterval)
 			recheckC = recheck.C()
 		}
 		select {
@@ -275,16 +276,4 @@ func fingerprints(sandboxes []*runtimeapi.PodSandbox, containers []*runtimeapi.C
 		out[uid] = strings.Join(p, ",")
 	}
 	return out
-}
-
-// resetTimer stops t, drains a tick it may have delivered, and arms it for
-// d.
-func resetTimer(t clock.Timer, d time.Duration) {
-	if !t.Stop() {
-		select {
-		case <-t.C():
-		default:
-		}
-	}
-	t.Reset(d)
 }

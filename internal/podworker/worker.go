@@ -11,6 +11,7 @@ import (
 
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/status"
+	"github.com/minikubelet/minikubelet/internal/timers"
 )
 
 const (
@@ -108,7 +109,7 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		if next <= 0 || next > workerResync {
 			next = workerResync
 		}
-		resetTimer(timer, next)
+		timers.Reset(timer, next)
 		select {
 		case <-ctx.Done():
 			return

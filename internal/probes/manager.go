@@ -230,10 +230,10 @@ func hasWorker(cs map[string]*container, name string, k Kind) bool {
 	return false
 }
 
-// result returns the current result of the probe of kind k of a container
+// Result returns the current result of the probe of kind k of a container
 // instance, and whether the container has such a probe (a worker, running
 // or finished, holds its state).
-func (m *Manager) result(containerID string, k Kind) (Result, bool) {
+func (m *Manager) Result(containerID string, k Kind) (Result, bool) {
 	c := m.lookup(containerID)
 	if c == nil || k < 0 || k >= numKinds || c.workers[k] == nil {
 		return Unknown, false

@@ -250,7 +250,7 @@ func TestManager_InitialResultsPerKind(t *testing.T) {
 		{"c4", Liveness, Unknown, false},
 		{"nope", Liveness, Unknown, false},
 	} {
-		if got, ok := h.m.result(tc.id, tc.kind); got != tc.want || ok != tc.exists {
+		if got, ok := h.m.Result(tc.id, tc.kind); got != tc.want || ok != tc.exists {
 			t.Errorf("Result(%s, %v) = %v, %v; want %v, %v", tc.id, tc.kind, got, ok, tc.want, tc.exists)
 		}
 	}
@@ -350,7 +350,7 @@ func TestManager_LivenessFailureThresholdHoldsUntilReplaced(t *testing.T) {
 		}
 	}
 	h.waitExit("c1", Liveness)
-	if r, ok := h.m.result("c1", Liveness); r != Failure || !ok {
+	if r, ok := h.m.Result("c1", Liveness); r != Failure || !ok {
 		t.Fatalf("Result after the threshold = %v, %v; want Failure kept", r, ok)
 	}
 	h.clock.Step(time.Minute)
@@ -360,10 +360,10 @@ func TestManager_LivenessFailureThresholdHoldsUntilReplaced(t *testing.T) {
 	// The container is killed and restarted: a new ID, fresh state.
 	h.pass("live")
 	h.m.Sync(podUID, []Target{target("c2", c)})
-	if r, ok := h.m.result("c2", Liveness); r != Success || !ok {
+	if r, ok := h.m.Result("c2", Liveness); r != Success || !ok {
 		t.Fatalf("Result of the restarted container = %v, %v; want the initial Success", r, ok)
 	}
-	if _, ok := h.m.result("c1", Liveness); ok {
+	if _, ok := h.m.Result("c1", Liveness); ok {
 		t.Fatalf("the replaced container still has a result")
 	}
 	if call := h.nextCall(); call.id != "c2" {
@@ -521,10 +521,10 @@ func TestManager_RestartGetsFreshWorkersAndKeepsMetricSeries(t *testing.T) {
 	restarted.StartedAt = h.clock.Now()
 	h.m.Sync(podUID, []Target{restarted})
 	h.waitExit("c1", Readiness)
-	if _, ok := h.m.result("c1", Readiness); ok {
+	if _, ok := h.m.Result("c1", Readiness); ok {
 		t.Fatalf("old instance still has a result")
 	}
-	if r, ok := h.m.result("c2", Readiness); r != Failure || !ok || h.m.Ready("c2") {
+	if r, ok := h.m.Result("c2", Readiness); r != Failure || !ok || h.m.Ready("c2") {
 		t.Fatalf("new instance: %v %v, want the initial Failure (not ready)", r, ok)
 	}
 	h.clock.SetTime(h.waitArm("c2", Readiness))
@@ -541,7 +541,7 @@ func TestManager_RestartGetsFreshWorkersAndKeepsMetricSeries(t *testing.T) {
 	if _, ok := counterValue(t, h.reg, labels); ok {
 		t.Fatalf("series left after RemovePod")
 	}
-	if _, ok := h.m.result("c2", Readiness); ok {
+	if _, ok := h.m.Result("c2", Readiness); ok {
 		t.Fatalf("result left after RemovePod")
 	}
 }
@@ -680,7 +680,7 @@ func TestManager_StopWaitsForWorkers(t *testing.T) {
 		}
 	}
 	h.m.Sync(podUID, []Target{target("c3", c)})
-	if _, ok := h.m.result("c3", Liveness); ok {
+	if _, ok := h.m.Result("c3", Liveness); ok {
 		t.Fatalf("Sync after Stop made workers")
 	}
 }
