@@ -2,12 +2,20 @@
 // pod's sandbox and containers toward its spec.
 //
 // Desired pods enter through Manager.SetDesired (from the static pod
-// source). Each wake-up of a worker (the desired spec changed, a container
-// changed state in the runtime, a backoff timer fired, the periodic resync)
-// runs the same sync: observe what the runtime has for the pod, decide the
-// next actions with the pure computeActions, apply them through CRI, and
-// publish the pod's status to the status sink. A pod that is no longer
-// desired is stopped gracefully (containers with their grace period, then
-// the sandbox). On start, the manager adopts what the runtime already has
-// for desired pods and stops what belongs to no desired pod.
+// source); containerd's exit events through Manager.ContainerExited;
+// probe news through the callback the manager hands its prober
+// (Config.NewProber); Manager.Drain stops every pod. Statuses leave through
+// the status sink, events through the event recorder.
+//
+// Manager.Run owns the workers' lifetimes and runs the relister, which
+// lists the node's runtime objects, wakes the workers of pods that changed
+// (not for a worker's own changes) and holds exits the CRI has not recorded
+// yet. A worker's sync observes its pod (one view, with those exits),
+// decides with the pure computeActions, publishes, applies the plan through
+// the CRI, and settles what applying taught with the pure settle (waiting
+// reasons, wake-ups, backoff moves). A pod no longer desired is stopped as
+// the kubelet stops one: preStop hooks at once, stop signals in the
+// termination order, then the sandbox. On start, the manager adopts what
+// the runtime already has for desired pods and stops what belongs to no
+// desired pod.
 package podworker

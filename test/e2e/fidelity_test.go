@@ -335,7 +335,7 @@ spec:
 			if !running(statusOf(p, "only")) {
 				return "", p != nil && podRunning(p)
 			}
-			if got := status.DisplayStatus(p); got != "Init:0/1" {
+			if got := statusColumn(t, p); got != "Init:0/1" {
 				return fmt.Sprintf("STATUS %q while the only init container runs, want Init:0/1", got), false
 			}
 			if msg := initializedIs(p, v1.ConditionFalse, "containers with incomplete status: [only]"); msg != "" {
@@ -433,7 +433,7 @@ func TestStatus_InitContainerStatusesComeFromOneView(t *testing.T) {
 		switch {
 		case runningInit != "" && started(statusOf(p, "app")):
 			return fmt.Sprintf("the app container shows started while %s runs", runningInit)
-		case runningInit != "" && status.DisplayStatus(p) == status.ReasonPodInitializing:
+		case runningInit != "" && statusColumn(t, p) == status.ReasonPodInitializing:
 			return fmt.Sprintf("STATUS PodInitializing while %s runs", runningInit)
 		}
 		return ""
