@@ -186,6 +186,14 @@ func (r *relister) observed(uid types.UID, obs observation) {
 	}
 }
 
+// track says that a container the worker just created belongs to uid, so
+// that its exit wakes the worker even before any listing saw it.
+func (r *relister) track(containerID string, uid types.UID) {
+	r.mu.Lock()
+	r.podOf[containerID] = podOfEntry{uid: uid, at: r.clock.Now()}
+	r.mu.Unlock()
+}
+
 // generation is the number of relists begun so far.
 func (r *relister) generation() uint64 { return r.gen.Load() }
 

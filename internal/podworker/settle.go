@@ -111,3 +111,46 @@ func settle(acts *podActions, res applyResult, images *backoff, now time.Time) o
 	}
 	return out
 }
+
+// nextReasons updates the kubelet's reason cache after a sync: why each
+// container last could not run, kept until it starts again.
+func nextReasons(reasons map[string]status.Waiting, acts *podActions, res applyResult, out outcome) map[string]status.Waiting {
+	next := make(map[string]status.Waiting, len(reasons)+len(out.Waiting))
+	for name, w := range reasons {
+		next[name] = w
+	}
+	for i, r := range res.Starts {
+		if r.Waiting.Reason == "" {
+			delete(next, acts.Starts[i].Container.Name)
+		}
+	}
+	for name, w := range out.Waiting {
+		next[name] = w
+	}
+	return next
+}
+
+// withReasons is what a status shows as waiting: the sync's own reasons,
+// and, as the kubelet's reason cache, the last reason of a container whose
+// newest instance exited and that waits to run again (at the end of its
+// back-off it still shows CrashLoopBackOff, with the run that ended as its
+// last state, until it is started).
+func withReasons(waiting, reasons map[string]status.Waiting, obs observation) map[string]status.Waiting {
+	if len(reasons) == 0 {
+		return waiting
+	}
+	out := make(map[string]status.Waiting, len(waiting)+len(reasons))
+	for name, w := range waiting {
+		out[name] = w
+	}
+	latest := latestByName(obs.Containers)
+	for name, w := range reasons {
+		if _, ok := out[name]; ok {
+			continue
+		}
+		if l := latest[name]; len(l) == 0 || l[0].State == status.ContainerExited {
+			out[name] = w
+		}
+	}
+	return out
+}

@@ -97,3 +97,26 @@ func TestSettle(t *testing.T) {
 		})
 	}
 }
+
+func TestReasons_ACrashLoopKeepsShowingUntilTheContainerStarts(t *testing.T) {
+	a := &v1.Container{Name: "a"}
+	crash := status.Waiting{Reason: reasonCrashLoopBackOff, Message: "back-off 10s"}
+	dead := observation{Containers: []containerRecord{exited("c2", "a", 1, 1, t0)}}
+	// A sync in the back-off remembers why a waits.
+	reasons := nextReasons(nil, &podActions{}, applyResult{}, outcome{Waiting: map[string]status.Waiting{"a": crash}})
+	// At the back-off's end the plan restarts a: before it acts, the
+	// status still shows CrashLoopBackOff, with the ended run as lastState.
+	if got := withReasons(map[string]status.Waiting{}, reasons, dead); got["a"] != crash {
+		t.Fatalf("waiting %+v at the end of the back-off, want the cached CrashLoopBackOff", got)
+	}
+	acts := &podActions{Starts: []containerStart{{Container: a, Restart: true}}}
+	reasons = nextReasons(reasons, acts, applyResult{Starts: []startResult{{}}}, outcome{Waiting: map[string]status.Waiting{}})
+	if len(reasons) != 0 {
+		t.Fatalf("reasons %+v after a started, want none", reasons)
+	}
+	// A running container never shows a cached reason.
+	live := observation{Containers: []containerRecord{running("c3", "a", 2)}}
+	if got := withReasons(nil, map[string]status.Waiting{"a": crash}, live); len(got) != 0 {
+		t.Fatalf("waiting %+v for a running container", got)
+	}
+}

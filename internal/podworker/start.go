@@ -136,6 +136,7 @@ func (w *worker) startContainer(ctx context.Context, pc podContext, sandboxID st
 		if err != nil {
 			return r, err
 		}
+		w.m.relister.track(id, w.uid)
 	}
 	if err := w.m.cfg.Runtime.StartContainer(ctx, id); err != nil {
 		msg := runtime.Message(err)

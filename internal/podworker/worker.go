@@ -50,6 +50,9 @@ type worker struct {
 	// deadlineReported latches once the DeadlineExceeded event was
 	// recorded; the pod is Failed from then on.
 	deadlineReported bool
+	// reasons is the kubelet's reason cache: why each container last could
+	// not run, until it starts again.
+	reasons map[string]status.Waiting
 
 	pub publication
 }
@@ -164,7 +167,8 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		for _, e := range acts.Events {
 			w.event(pod, e.Container, e.Type, e.Reason, e.Message)
 		}
-		w.publish(pod, obs, acts.Waiting, podRunning)
+		w.publish(pod, obs, withReasons(acts.Waiting, w.reasons, obs), podRunning)
+		w.reasons = nextReasons(w.reasons, &acts, applyResult{}, outcome{Waiting: acts.Waiting})
 		if !acts.acts() {
 			w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
 			return acts.Wake
@@ -176,6 +180,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		// The pod shows Failed once its containers were stopped.
 		w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
 		out := settle(&acts, res, w.images, w.m.clock.Now())
+		w.reasons = nextReasons(w.reasons, &acts, res, out)
 		for _, name := range out.Restarted {
 			w.crash.next(name, now)
 		}
@@ -190,7 +195,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		obs = fresh
 		if ctx.Err() != nil || !out.clean() || round == maxRounds {
 			w.syncProbes(pod, obs)
-			w.publish(pod, obs, out.Waiting, podRunning)
+			w.publish(pod, obs, withReasons(out.Waiting, w.reasons, obs), podRunning)
 			return out.Wake
 		}
 	}
