@@ -7,19 +7,16 @@ import (
 	"io"
 	"net"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minikubelet/minikubelet/internal/config"
+	"github.com/minikubelet/minikubelet/internal/desired"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
@@ -110,8 +107,8 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	goRun("containerd events", func() error {
 		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
 	})
-	feeder := &desiredFeeder{manager: manager, manifests: manifests, events: events, seen: map[types.UID]bool{}}
-	goRun("desired pods", func() error { return feeder.run(ctx, snapshots) })
+	feed := desired.New(desired.Config{Pods: manager, View: manifests, Events: events})
+	goRun("desired pods", func() error { return feed.Run(ctx, snapshots) })
 
 	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
 		log.Debug("notify systemd", zap.Error(err))
@@ -124,54 +121,6 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// desiredFeeder hands every snapshot of the manifest directory to the pod
-// workers and publishes the directory's view for GET /manifests.
-type desiredFeeder struct {
-	manager   *podworker.Manager
-	manifests *server.Manifests
-	events    *status.Events
-	// seen holds the UIDs already handed over, to record why an edit
-	// replaced a pod once, when its new version first appears.
-	seen map[types.UID]bool
-}
-
-func (f *desiredFeeder) run(ctx context.Context, snapshots <-chan staticpods.Snapshot) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case snap := <-snapshots:
-			f.feed(snap)
-		}
-	}
-}
-
-func (f *desiredFeeder) feed(snap staticpods.Snapshot) {
-	pods := make([]*v1.Pod, 0, len(snap.Manifests))
-	view := make([]server.Manifest, 0, len(snap.Manifests)+len(snap.Errors))
-	seen := make(map[types.UID]bool, len(snap.Manifests))
-	for _, m := range snap.Manifests {
-		pods = append(pods, m.Pod)
-		item := server.Manifest{File: m.Path, Pod: m.Pod.Namespace + "/" + m.Pod.Name, UID: string(m.Pod.UID), Changes: m.Changes}
-		if m.Err != nil {
-			item.Error = m.Err.Error()
-		}
-		view = append(view, item)
-		seen[m.Pod.UID] = true
-		if !f.seen[m.Pod.UID] && len(m.Changes) > 0 {
-			f.events.Record(m.Pod, "", v1.EventTypeNormal, "ManifestChanged",
-				fmt.Sprintf("Manifest %s was edited; the pod was replaced for changes in %s", m.Path, strings.Join(m.Changes, ", ")), time.Now())
-		}
-	}
-	for _, fe := range snap.Errors {
-		view = append(view, server.Manifest{File: fe.Path, Error: fe.Err.Error()})
-	}
-	sort.SliceStable(view, func(i, j int) bool { return view[i].File < view[j].File })
-	f.seen = seen
-	f.manifests.Set(view)
-	f.manager.SetDesired(pods)
 }
 
 // nodeAddress picks the node's address: the first global unicast IPv4

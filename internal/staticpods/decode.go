@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -246,26 +245,31 @@ func checkTypeMeta(jsonDoc []byte) field.ErrorList {
 	return errs
 }
 
-var unmarshalTypeRE = regexp.MustCompile(`cannot unmarshal (.+) into Go struct field [A-Za-z0-9_]+\.(\S+) of type (\S+)`)
-
-// explainDecodeError rewrites the JSON decoder's type errors into the field
-// style ("spec.containers.ports.containerPort: Invalid value: ..."); the
-// decoder knows the field but not the list indexes.
+// explainDecodeError puts the JSON decoder's type errors in the field
+// style ("spec.containers.ports.containerPort: Invalid value: string: must
+// be of type int32"); the decoder knows the field but not the list indexes.
+// apimachinery's decoder (sigs.k8s.io/json) returns encoding/json's
+// *UnmarshalTypeError.
 func explainDecodeError(err error) error {
-	m := unmarshalTypeRE.FindStringSubmatch(err.Error())
-	if m == nil {
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) || typeErr.Field == "" || typeErr.Type == nil {
 		return fmt.Errorf("cannot decode the pod: %w", err)
 	}
+	return fmt.Errorf("%s: Invalid value: %s: must be of type %s", manifestFieldPath(typeErr.Field), typeErr.Value, typeErr.Type)
+}
+
+// manifestFieldPath turns the decoder's path to a field into the path in the
+// manifest: embedded Go structs (ProbeHandler, VolumeSource, ...) show up
+// capitalised in the decoder's path but are not fields in YAML.
+func manifestFieldPath(goPath string) string {
 	var parts []string
-	for _, p := range strings.Split(m[2], ".") {
-		// Embedded Go structs (ProbeHandler, VolumeSource, ...) show up
-		// capitalised in the decoder's path but are not fields in YAML.
+	for _, p := range strings.Split(goPath, ".") {
 		if p == "" || unicode.IsUpper(rune(p[0])) {
 			continue
 		}
 		parts = append(parts, p)
 	}
-	return fmt.Errorf("%s: Invalid value: %s: must be of type %s", strings.Join(parts, "."), m[1], m[3])
+	return strings.Join(parts, ".")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -319,6 +319,12 @@ func TestDecodeManifest_WrongTypeNamesField(t *testing.T) {
 			`spec.volumes[0].projected.sources[0].downwardAPI.items[0].resourceFieldRef.divisor: Invalid value: "one"`},
 		{"bad sizeLimit", podYAML(oneContainer + "  volumes:\n  - name: v\n    emptyDir:\n      sizeLimit: lots\n"),
 			`spec.volumes[0].emptyDir.sizeLimit: Invalid value: "lots"`},
+		{"spec not an object", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec: [1]\n",
+			"spec: Invalid value: array: must be of type v1.PodSpec"},
+		{"string for a bool", podYAML("  hostNetwork: \"yes\"\n" + oneContainer),
+			"spec.hostNetwork: Invalid value: string: must be of type bool"},
+		{"number for a list in an embedded struct", podYAML("  containers:\n  - name: app\n    image: busybox\n    startupProbe:\n      exec:\n        command: 5\n"),
+			"spec.containers.startupProbe.exec.command: Invalid value: number: must be of type []string"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeManifest(testPath, []byte(tc.manifest), testNode)

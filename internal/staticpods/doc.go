@@ -1,9 +1,10 @@
 // Package staticpods owns the static pod manifest directory: which files in
 // it are manifests, how a file becomes a *v1.Pod (strict decoding, the API
 // server's defaults, the API server's validation plus the restrictions the
-// kubelet puts on static pods), how a pod is named (<metadata.name>-<nodeName>)
-// and given its UID (a hash of the decoded pod, the node name and the file
-// path), and the per-file errors a user needs to see.
+// kubelet puts on static pods and what this node cannot run), how a pod is
+// named (<metadata.name>-<nodeName>) and given its UID (a hash of the
+// decoded pod, the node name and the file path), and the per-file errors a
+// user needs to see.
 //
 // Data enters as files in Config.Dir. Source.Run watches the directory
 // (inotify, plus a periodic full rescan as a safety net) and leaves through

@@ -1,0 +1,129 @@
+package staticpods
+
+// What this node supports: manifests the API server accepts but minikubelet
+// could not run as written, refused when the file is read rather than
+// failing at run time (a probe that can never resolve its port, a mount the
+// kubelet would fail), and the fields of the API it does not implement.
+
+import (
+	"fmt"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+var supportedEmptyDirMedia = []string{"", string(v1.StorageMediumMemory), string(v1.StorageMediumHugePages), string(v1.StorageMediumHugePagesPrefix) + "<size>"}
+
+// validateNodeSupport checks what this node can run, beyond the API
+// server's validation.
+func validateNodeSupport(spec *v1.PodSpec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateContainersSupport(spec.Containers, false, p.Child("containers"))...)
+	errs = append(errs, validateContainersSupport(spec.InitContainers, true, p.Child("initContainers"))...)
+	for i := range spec.Volumes {
+		errs = append(errs, validateEmptyDirMedium(&spec.Volumes[i].VolumeSource, p.Child("volumes").Index(i))...)
+	}
+	if spec.OS != nil && spec.OS.Name == v1.Windows {
+		errs = append(errs, field.NotSupported(p.Child("os").Child("name"), spec.OS.Name, []v1.OSName{v1.Linux}))
+	}
+	return errs
+}
+
+func validateContainersSupport(containers []v1.Container, init bool, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i := range containers {
+		c := &containers[i]
+		cp := p.Index(i)
+		if len(c.RestartPolicyRules) > 0 {
+			errs = append(errs, field.Forbidden(cp.Child("restartPolicyRules"), "not supported by this kubelet"))
+		}
+		errs = append(errs, validateUniqueContainerPorts(c.Ports, cp.Child("ports"))...)
+		// Probes and hooks run on app containers and sidecars; the API
+		// server forbids them on other init containers.
+		if !init || (c.RestartPolicy != nil && *c.RestartPolicy == v1.ContainerRestartPolicyAlways) {
+			errs = append(errs, validateProbeAndHookPorts(c, cp)...)
+		}
+	}
+	return errs
+}
+
+// validateUniqueContainerPorts: the API server only warns about the same
+// port listed twice; two entries for one port in one container are always
+// a mistake.
+func validateUniqueContainerPorts(ports []v1.ContainerPort, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	numbers := map[string]bool{}
+	for i, port := range ports {
+		key := fmt.Sprintf("%d/%s", port.ContainerPort, port.Protocol)
+		if port.ContainerPort != 0 && numbers[key] {
+			errs = append(errs, field.Duplicate(p.Index(i).Child("containerPort"), key))
+		}
+		numbers[key] = true
+	}
+	return errs
+}
+
+// validateProbeAndHookPorts checks the named ports of a container's probes
+// and hooks, for the action validateHandler checks (the first one set).
+func validateProbeAndHookPorts(c *v1.Container, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	check := func(h commonHandler, hp *field.Path) {
+		switch {
+		case h.Exec != nil:
+		case h.HTTPGet != nil:
+			errs = append(errs, validateDeclaredPort(h.HTTPGet.Port, c, hp.Child("httpGet", "port"))...)
+		case h.TCPSocket != nil:
+			errs = append(errs, validateDeclaredPort(h.TCPSocket.Port, c, hp.Child("tcpSocket", "port"))...)
+		}
+	}
+	if lc := c.Lifecycle; lc != nil {
+		if lc.PostStart != nil {
+			check(handlerFromLifecycle(lc.PostStart), p.Child("lifecycle", "postStart"))
+		}
+		if lc.PreStop != nil {
+			check(handlerFromLifecycle(lc.PreStop), p.Child("lifecycle", "preStop"))
+		}
+	}
+	for _, pr := range []struct {
+		name  string
+		probe *v1.Probe
+	}{{"livenessProbe", c.LivenessProbe}, {"readinessProbe", c.ReadinessProbe}, {"startupProbe", c.StartupProbe}} {
+		if pr.probe != nil {
+			check(handlerFromProbe(&pr.probe.ProbeHandler), p.Child(pr.name))
+		}
+	}
+	return errs
+}
+
+// validateDeclaredPort: a valid port name must be one the container
+// declares. The kubelet could never resolve it, and the probe would fail
+// forever.
+func validateDeclaredPort(port intstr.IntOrString, c *v1.Container, p *field.Path) field.ErrorList {
+	if port.Type == intstr.Int || len(validation.IsValidPortName(port.StrVal)) > 0 {
+		return nil
+	}
+	for _, cp := range c.Ports {
+		if cp.Name == port.StrVal {
+			return nil
+		}
+	}
+	return field.ErrorList{{Type: field.ErrorTypeNotFound, Field: p.String(), BadValue: port.StrVal,
+		Detail: fmt.Sprintf("container %q has no port with this name", c.Name)}}
+}
+
+// validateEmptyDirMedium: the API server accepts any medium; the kubelet
+// fails the mount of one it does not know, so say it now. Only a volume of
+// one type is checked; the API server reports the others.
+func validateEmptyDirMedium(src *v1.VolumeSource, p *field.Path) field.ErrorList {
+	if src.EmptyDir == nil || countVolumeSources(src) != 1 {
+		return nil
+	}
+	m := src.EmptyDir.Medium
+	if m != v1.StorageMediumDefault && m != v1.StorageMediumMemory && m != v1.StorageMediumHugePages && !strings.HasPrefix(string(m), string(v1.StorageMediumHugePagesPrefix)) {
+		return field.ErrorList{field.NotSupported(p.Child("emptyDir").Child("medium"), m, supportedEmptyDirMedia)}
+	}
+	return nil
+}
