@@ -91,7 +91,7 @@ func (f *Feed) feed(snap staticpods.Snapshot) {
 func view(snap staticpods.Snapshot) []server.Manifest {
 	items := make([]server.Manifest, 0, len(snap.Manifests)+len(snap.Errors))
 	for _, m := range snap.Manifests {
-		item := server.Manifest{File: m.Path, Pod: m.Pod.Namespace + "/" + m.Pod.Name, UID: string(m.Pod.UID), Changes: m.Changes}
+		item := server.Manifest{File: m.Path, Pod: types.NamespacedName{Namespace: m.Pod.Namespace, Name: m.Pod.Name}.String(), UID: string(m.Pod.UID), Changes: m.Changes}
 		if m.Err != nil {
 			item.Error = m.Err.Error()
 		}

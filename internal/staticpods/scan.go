@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // manifestExtensions are the file name extensions read as manifests; other
@@ -270,5 +271,5 @@ func (s *Source) noteSkipped(p, why string) {
 
 // podKey is namespace/name.
 func podKey(pod *v1.Pod) string {
-	return pod.Namespace + "/" + pod.Name
+	return types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}.String()
 }

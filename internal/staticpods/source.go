@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
+
+	"github.com/minikubelet/minikubelet/internal/timers"
 )
 
 // Config configures a Source.
@@ -325,13 +327,7 @@ func (a *alarm) set(d time.Duration) {
 	if a.timer == nil {
 		a.timer = a.clock.NewTimer(d)
 	} else {
-		if !a.timer.Stop() {
-			select {
-			case <-a.timer.C():
-			default:
-			}
-		}
-		a.timer.Reset(d)
+		timers.Reset(a.timer, d)
 	}
 	a.c = a.timer.C()
 }
