@@ -21,7 +21,9 @@ build: $(BIN)/minikubelet
 $(BIN)/pause: $(wildcard cmd/pause/*.go)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $@ ./cmd/pause
 
-# The pause image is an OCI archive embedded in the daemon (go:embed).
+# The pause image is an OCI archive embedded in the daemon (go:embed). It is
+# checked in, so plain `go build` and `go install` work from a clone; the
+# build reproduces it byte for byte (internal/sandbox checks that in a test).
 pause-image: $(PAUSE_TAR)
 $(PAUSE_TAR): $(BIN)/pause $(wildcard hack/mkimage/*.go internal/ociimage/*.go)
 	$(GO) run ./hack/mkimage pause --binary $(BIN)/pause --ref $(PAUSE_IMAGE) -o $@

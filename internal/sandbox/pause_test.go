@@ -1,14 +1,20 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.uber.org/zap"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/minikubelet/minikubelet/internal/ociimage"
 )
 
 // fakeImages knows the images in present. (cri-api's FakeImageService would
@@ -199,5 +205,30 @@ func TestPauseArchive_IsATar(t *testing.T) {
 	// A POSIX tar header carries "ustar" at offset 257.
 	if len(a) < 512 || !strings.HasPrefix(string(a[257:262]), "ustar") {
 		t.Fatalf("embedded pause archive (%d bytes) is not a tar; run `make pause-image`", len(a))
+	}
+}
+
+// TestPauseArchive_IsReproducibleFromSource rebuilds the checked-in pause
+// archive from cmd/pause, as `make pause-image` does, and wants the same
+// bytes: the archive in the repository (which plain `go build` and
+// `go install` embed) is what the source makes.
+func TestPauseArchive_IsReproducibleFromSource(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "pause")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "../../cmd/pause")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build cmd/pause: %v\n%s", err, out)
+	}
+	binary, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := ociimage.Pause(binary, ociimage.PauseRef).Archive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(archive, PauseArchive()) {
+		t.Fatalf("cmd/pause builds an archive of %d bytes that differs from the checked-in internal/sandbox/pause.tar (%d bytes): run `make pause-image` and commit it",
+			len(archive), len(PauseArchive()))
 	}
 }
