@@ -80,4 +80,4 @@ install: build
 	test -f /etc/minikubelet/config.yaml || install -m 0644 deploy/config.yaml /etc/minikubelet/config.yaml
 
 clean:
-	rm -rf $(BIN) $(PAUSE_TAR)
+	rm -rf $(BIN)
