@@ -47,9 +47,14 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	features, err := nodeFeatures(ctx, rt)
+	if err != nil {
+		return err
+	}
 	hostIP := nodeAddress()
 	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
-		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
+		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP),
+		zap.Bool("appArmor", features.AppArmor), zap.Bool("seLinux", features.SELinux), zap.Strings("runtimeHandlers", handlerNames(features)))
 
 	store := status.NewStore()
 	events := status.NewEvents(nodeName)
@@ -74,6 +79,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	source := staticpods.New(staticpods.Config{
 		Dir:            cfg.StaticPodPath,
 		NodeName:       nodeName,
+		Node:           features,
 		CheckFrequency: cfg.FileCheckFrequency.Duration,
 		StateDir:       filepath.Join(cfg.RootDir, "manifests"),
 		Logger:         log.Named("staticpods"),
