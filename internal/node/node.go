@@ -72,6 +72,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Logger:         log,
 		NodeName:       nodeName,
 		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},
+		RootDir:        cfg.RootDir,
 		HostIP:         hostIP,
 		BackoffInitial: cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
 		BackoffMax:     cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,

@@ -39,6 +39,9 @@ type Config struct {
 	NodeName string
 	// Sandbox shapes every pod's sandbox.
 	Sandbox sandbox.Options
+	// RootDir is the daemon's root directory (--root-dir); Localhost
+	// seccomp profiles are read from its seccomp directory.
+	RootDir string
 	// HostIP is the node's address, shown as hostIP and used as podIP of
 	// host-network pods.
 	HostIP string
