@@ -57,3 +57,11 @@ func handlerNames(f staticpods.NodeFeatures) []string {
 	sort.Strings(names)
 	return names
 }
+
+func recursiveReadOnlyHandlers(f staticpods.NodeFeatures) map[string]bool {
+	m := map[string]bool{}
+	for name, h := range f.RuntimeHandlers {
+		m[name] = h.RecursiveReadOnlyMounts
+	}
+	return m
+}

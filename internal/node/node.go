@@ -69,13 +69,14 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		NewProber: func(onUpdate func(probes.Update)) podworker.Prober {
 			return probes.NewManager(probes.Config{Exec: rt, Logger: log.Named("probes"), Registerer: registry, OnUpdate: onUpdate})
 		},
-		Logger:         log,
-		NodeName:       nodeName,
-		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},
-		RootDir:        cfg.RootDir,
-		HostIP:         hostIP,
-		BackoffInitial: cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
-		BackoffMax:     cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
+		Logger:                    log,
+		NodeName:                  nodeName,
+		Sandbox:                   sandbox.Options{PodLogsDir: cfg.PodLogsDir},
+		RootDir:                   cfg.RootDir,
+		RecursiveReadOnlyHandlers: recursiveReadOnlyHandlers(features),
+		HostIP:                    hostIP,
+		BackoffInitial:            cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
+		BackoffMax:                cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
 	})
 	source := staticpods.New(staticpods.Config{
 		Dir:            cfg.StaticPodPath,

@@ -15,7 +15,6 @@ import (
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 	"github.com/minikubelet/minikubelet/internal/status"
-	"github.com/minikubelet/minikubelet/internal/volumes"
 )
 
 // Event reasons, as the kubelet records them.
@@ -195,9 +194,14 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 	if err != nil {
 		return failAs(reasonCreateContainerConfigError, err.Error(), err)
 	}
-	mounts, err := volumes.Mounts(c, pc.Volumes)
+	env := make(map[string]string, len(cfg.Envs))
+	for _, kv := range cfg.Envs {
+		env[kv.Key] = string(kv.Value)
+	}
+	mounts, err := w.m.cfg.Volumes.Mounts(pod, c, pc.Volumes, env, w.m.cfg.RecursiveReadOnlyHandlers[sandbox.RuntimeHandler(pod)])
 	if err != nil {
-		return fail(err.Error(), err)
+		// As the kubelet: makeMounts fails the container's config.
+		return failAs(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	cfg.Mounts = mounts
 	if c.TerminationMessagePath != "" {

@@ -200,3 +200,77 @@ spec:
 		t.Fatalf("ip_unprivileged_port_start in the pod is %q, want 80", out)
 	}
 }
+
+func TestSecurity_SubPathSymlinkCannotEscapeTheVolume(t *testing.T) {
+	n := startNode(t)
+	// The init container plants a symlink to / in the emptyDir; the app
+	// container then mounts it as a subPath. Resolved on the host, it
+	// would be the host's root.
+	n.writeManifest("escape.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: escape
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: scratch, emptyDir: {}}]
+  initContainers:
+  - name: plant
+    image: busybox:1.35
+    command: ["ln", "-s", "/", "/scratch/host"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  containers:
+  - name: app
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    volumeMounts: [{name: scratch, mountPath: /host, subPath: host}]
+`)
+	p := n.waitPod("escape", 15*time.Second, "app waiting in CreateContainerConfigError", func(p *v1.Pod) bool {
+		s := statusOf(p, "app")
+		return s != nil && s.State.Waiting != nil && s.State.Waiting.Reason == "CreateContainerConfigError"
+	})
+	msg := statusOf(p, "app").State.Waiting.Message
+	if !strings.Contains(msg, `failed to prepare subPath for volumeMount "scratch" of container "app"`) || !strings.Contains(msg, "not within volume path") {
+		t.Fatalf("waiting message %q, want the kubelet's subPath failure", msg)
+	}
+	for _, c := range n.containersOf("escape") {
+		if c.GetMetadata().GetName() == "app" {
+			t.Fatalf("a container was created for app (%s) with the host's root mounted", c.GetId())
+		}
+	}
+}
+
+func TestSecurity_SubPathExprIsExpandedAndMadeWithTheVolumesMode(t *testing.T) {
+	n := startNode(t)
+	n.writeManifest("expr.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: expr
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: logs, emptyDir: {}}]
+  containers:
+  - name: writer
+    image: busybox:1.35
+    command: ["sh", "-c", "echo mine > /logs/note; exec sleep 3600"]
+    securityContext: {runAsUser: 1000}
+    env:
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    volumeMounts: [{name: logs, mountPath: /logs, subPathExpr: "$(POD_NAME)/writer"}]
+  - name: reader
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    volumeMounts: [{name: logs, mountPath: /all}]
+`)
+	p := n.waitPod("expr", 15*time.Second, "Running", podRunning)
+	dir := "/all/" + p.Name + "/writer"
+	if out, err := n.exec(p, "reader", "cat", dir+"/note"); err != nil || out != "mine" {
+		t.Fatalf("%s/note reads %q (%v), want the writer's note", dir, out, err)
+	}
+	// Made with the emptyDir's mode (0777), so user 1000 could write.
+	for _, d := range []string{"/all/" + p.Name, dir} {
+		if out, _ := n.exec(p, "reader", "stat", "-c", "%a", d); out != "777" {
+			t.Errorf("%s has mode %s, want the volume's 777", d, out)
+		}
+	}
+}
