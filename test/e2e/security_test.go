@@ -26,6 +26,17 @@ func procStatusField(t *testing.T, n *testNode, p *v1.Pod, container, field stri
 	return ""
 }
 
+// neverCreated fails the test if the runtime has any instance of the
+// pod's container.
+func neverCreated(t *testing.T, n *testNode, pod, container string) {
+	t.Helper()
+	for _, c := range n.containersOf(pod) {
+		if c.GetMetadata().GetName() == container {
+			t.Fatalf("a container was created for %s (%s): it must never be", container, c.GetId())
+		}
+	}
+}
+
 func TestSecurity_RunAsNonRootRefusesARootImage(t *testing.T) {
 	n := startNode(t)
 	n.writeManifest("nonroot.yaml", `apiVersion: v1
@@ -57,18 +68,8 @@ spec:
 	if out, _ := n.exec(p, "user", "id", "-u"); out != "1000" {
 		t.Fatalf("id -u in user: %q, want 1000", out)
 	}
-	for _, c := range n.containersOf("nonroot") {
-		if c.GetMetadata().GetName() == "root" {
-			t.Fatalf("a container was created for root (%s): it must never be", c.GetId())
-		}
-	}
-	found := false
-	for _, e := range n.events() {
-		if e.Reason == "Failed" && e.Message == "Error: "+want {
-			found = true
-		}
-	}
-	if !found {
+	neverCreated(t, n, "nonroot", "root")
+	if !hasEvent(n.events(), "Failed", "Error: "+want) {
 		t.Fatalf("no Failed event %q among %v", "Error: "+want, n.events())
 	}
 }
@@ -232,11 +233,7 @@ spec:
 	if !strings.Contains(msg, `failed to prepare subPath for volumeMount "scratch" of container "app"`) || !strings.Contains(msg, "not within volume path") {
 		t.Fatalf("waiting message %q, want the kubelet's subPath failure", msg)
 	}
-	for _, c := range n.containersOf("escape") {
-		if c.GetMetadata().GetName() == "app" {
-			t.Fatalf("a container was created for app (%s) with the host's root mounted", c.GetId())
-		}
-	}
+	neverCreated(t, n, "escape", "app")
 }
 
 func TestSecurity_SubPathExprIsExpandedAndMadeWithTheVolumesMode(t *testing.T) {
