@@ -47,9 +47,14 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	features, err := nodeFeatures(ctx, rt)
+	if err != nil {
+		return err
+	}
 	hostIP := nodeAddress()
 	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
-		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
+		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP),
+		zap.Bool("appArmor", features.AppArmor), zap.Bool("seLinux", features.SELinux), zap.Strings("runtimeHandlers", handlerNames(features)))
 
 	store := status.NewStore()
 	events := status.NewEvents(nodeName)
@@ -64,16 +69,19 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		NewProber: func(onUpdate func(probes.Update)) podworker.Prober {
 			return probes.NewManager(probes.Config{Exec: rt, Logger: log.Named("probes"), Registerer: registry, OnUpdate: onUpdate})
 		},
-		Logger:         log,
-		NodeName:       nodeName,
-		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},
-		HostIP:         hostIP,
-		BackoffInitial: cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
-		BackoffMax:     cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
+		Logger:                    log,
+		NodeName:                  nodeName,
+		Sandbox:                   sandbox.Options{PodLogsDir: cfg.PodLogsDir},
+		RootDir:                   cfg.RootDir,
+		RecursiveReadOnlyHandlers: recursiveReadOnlyHandlers(features),
+		HostIP:                    hostIP,
+		BackoffInitial:            cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
+		BackoffMax:                cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
 	})
 	source := staticpods.New(staticpods.Config{
 		Dir:            cfg.StaticPodPath,
 		NodeName:       nodeName,
+		Node:           features,
 		CheckFrequency: cfg.FileCheckFrequency.Duration,
 		StateDir:       filepath.Join(cfg.RootDir, "manifests"),
 		Logger:         log.Named("staticpods"),

@@ -36,6 +36,8 @@ type podContext struct {
 	HostIP  string
 	Sandbox *runtimeapi.PodSandboxConfig
 	Volumes volumes.Volumes
+	// SeccompRoot is where Localhost seccomp profiles live.
+	SeccompRoot string
 }
 
 // containerHash fingerprints a container's spec, so an instance can be
@@ -113,6 +115,7 @@ func containerConfig(pc podContext, c *v1.Container, init bool, restartCount int
 			SecurityContext: containerSecurityContext(pod, c),
 		},
 	}
+	addSecurityProfiles(cfg.Linux.SecurityContext, pod, c, pc.SeccompRoot)
 	return cfg, nil
 }
 

@@ -395,6 +395,10 @@ func (fakeVolumes) TerminationMessageFile(types.UID, string, int32) (string, err
 }
 func (fakeVolumes) Cleanup(types.UID) error { return nil }
 
+func (fakeVolumes) Mounts(*v1.Pod, *v1.Container, volumes.Volumes, map[string]string, bool) ([]*runtimeapi.Mount, error) {
+	return nil, nil
+}
+
 // fakeEvents records events.
 type fakeEvents struct {
 	mu     sync.Mutex

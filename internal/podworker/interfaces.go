@@ -38,6 +38,7 @@ type imageService interface {
 // volumeManager sets up and removes what a pod's containers mount.
 type volumeManager interface {
 	Setup(pod *v1.Pod) (volumes.Volumes, error)
+	Mounts(pod *v1.Pod, c *v1.Container, vols volumes.Volumes, env map[string]string, recursiveReadOnly bool) ([]*runtimeapi.Mount, error)
 	TerminationMessageFile(uid types.UID, container string, restartCount int32) (string, error)
 	Cleanup(uid types.UID) error
 }

@@ -39,6 +39,12 @@ type Config struct {
 	NodeName string
 	// Sandbox shapes every pod's sandbox.
 	Sandbox sandbox.Options
+	// RecursiveReadOnlyHandlers are the runtime handlers that make
+	// read-only mounts recursively read-only (the default one under "").
+	RecursiveReadOnlyHandlers map[string]bool
+	// RootDir is the daemon's root directory (--root-dir); Localhost
+	// seccomp profiles are read from its seccomp directory.
+	RootDir string
 	// HostIP is the node's address, shown as hostIP and used as podIP of
 	// host-network pods.
 	HostIP string

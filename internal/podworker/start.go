@@ -15,7 +15,6 @@ import (
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 	"github.com/minikubelet/minikubelet/internal/status"
-	"github.com/minikubelet/minikubelet/internal/volumes"
 )
 
 // Event reasons, as the kubelet records them.
@@ -88,7 +87,8 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 		w.log.Warn("set up volumes", zap.Error(err))
 		return res
 	}
-	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols}
+	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols,
+		SeccompRoot: filepath.Join(w.m.cfg.RootDir, seccompProfileDir)}
 	for _, s := range acts.Starts {
 		r, err := w.startContainer(ctx, pc, sandboxID, s)
 		if ctx.Err() != nil {
@@ -108,7 +108,7 @@ func (w *worker) createSandbox(ctx context.Context, pod *v1.Pod, cfg *runtimeapi
 		return "", nil, fmt.Errorf("create pod log directory: %w", err)
 	}
 	start := w.m.clock.Now()
-	id, err := w.m.cfg.Runtime.RunPodSandbox(ctx, cfg, "")
+	id, err := w.m.cfg.Runtime.RunPodSandbox(ctx, cfg, sandbox.RuntimeHandler(pod))
 	if err != nil {
 		w.event(pod, "", v1.EventTypeWarning, eventFailedCreatePodSandbox, "Failed to create pod sandbox: "+runtime.Message(err))
 		return "", nil, fmt.Errorf("create pod sandbox: %w", err)
@@ -168,20 +168,40 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 	if err != nil {
 		return "", r, err
 	}
-	fail := func(msg string, err error) (string, startResult, error) {
+	failAs := func(reason, msg string, err error) (string, startResult, error) {
 		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+msg)
-		return "", startResult{Waiting: status.Waiting{Reason: reasonCreateContainerError, Message: msg}}, fmt.Errorf("create container %q: %w", c.Name, err)
+		return "", startResult{Waiting: status.Waiting{Reason: reason, Message: msg}}, fmt.Errorf("create container %q: %w", c.Name, err)
+	}
+	fail := func(msg string, err error) (string, startResult, error) {
+		return failAs(reasonCreateContainerError, msg, err)
 	}
 	if err := os.MkdirAll(filepath.Join(pc.Sandbox.LogDirectory, c.Name), 0o755); err != nil {
 		return fail(err.Error(), err)
 	}
+	// As the kubelet's generateContainerConfig: runAsNonRoot is checked
+	// against the image's user before anything is created.
+	var uid *int64
+	var username string
+	if needsImageUser(pod, c) {
+		if uid, username, err = w.imageUser(ctx, image); err != nil {
+			return failAs(reasonCreateContainerConfigError, err.Error(), err)
+		}
+	}
+	if err := verifyRunAsNonRoot(pod, c, uid, username); err != nil {
+		return failAs(reasonCreateContainerConfigError, err.Error(), err)
+	}
 	cfg, err := containerConfig(pc, c, s.Init, s.RestartCount, image)
 	if err != nil {
-		return fail(err.Error(), err)
+		return failAs(reasonCreateContainerConfigError, err.Error(), err)
 	}
-	mounts, err := volumes.Mounts(c, pc.Volumes)
+	env := make(map[string]string, len(cfg.Envs))
+	for _, kv := range cfg.Envs {
+		env[kv.Key] = string(kv.Value)
+	}
+	mounts, err := w.m.cfg.Volumes.Mounts(pod, c, pc.Volumes, env, w.m.cfg.RecursiveReadOnlyHandlers[sandbox.RuntimeHandler(pod)])
 	if err != nil {
-		return fail(err.Error(), err)
+		// As the kubelet: makeMounts fails the container's config.
+		return failAs(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	cfg.Mounts = mounts
 	if c.TerminationMessagePath != "" {

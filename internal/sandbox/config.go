@@ -127,8 +127,15 @@ func securityContext(pod *v1.Pod) *runtimeapi.LinuxSandboxSecurityContext {
 	sc := &runtimeapi.LinuxSandboxSecurityContext{
 		NamespaceOptions: NamespaceOptions(pod),
 		Privileged:       anyPrivileged(pod),
+		// As the kubelet (kuberuntime_sandbox.go): the sandbox always runs
+		// under the runtime's default seccomp profile, whatever the pod's.
+		Seccomp: &runtimeapi.SecurityProfile{ProfileType: runtimeapi.SecurityProfile_RuntimeDefault},
 	}
 	sc.RunAsUser, sc.RunAsGroup, sc.SupplementalGroups = PodIdentity(pod)
+	if psc := pod.Spec.SecurityContext; psc != nil && psc.SELinuxOptions != nil {
+		o := psc.SELinuxOptions
+		sc.SelinuxOptions = &runtimeapi.SELinuxOption{User: o.User, Role: o.Role, Type: o.Type, Level: o.Level}
+	}
 	return sc
 }
 
@@ -172,6 +179,16 @@ func sysctls(pod *v1.Pod) map[string]string {
 		m[s.Name] = s.Value
 	}
 	return m
+}
+
+// RuntimeHandler is the runtime handler the pod's sandbox runs under: its
+// runtimeClassName, which names the handler itself on a node without an
+// API server; empty for the runtime's default.
+func RuntimeHandler(pod *v1.Pod) string {
+	if pod.Spec.RuntimeClassName == nil {
+		return ""
+	}
+	return *pod.Spec.RuntimeClassName
 }
 
 // portMappings maps every container port that asks for a host port.

@@ -183,8 +183,22 @@ func TestConfig_SecurityContext(t *testing.T) {
 		wantGroup      *int64
 		wantSupp       []int64
 		wantSysctls    map[string]string
+		wantSELinux    *runtimeapi.SELinuxOption
 	}{
 		{name: "unprivileged"},
+		{
+			name: "pod SELinux options",
+			mutate: func(p *v1.Pod) {
+				p.Spec.SecurityContext = &v1.PodSecurityContext{SELinuxOptions: &v1.SELinuxOptions{Level: "s0:c1,c2"}}
+			},
+			wantSELinux: &runtimeapi.SELinuxOption{Level: "s0:c1,c2"},
+		},
+		{
+			name: "pod seccomp does not reach the sandbox",
+			mutate: func(p *v1.Pod) {
+				p.Spec.SecurityContext = &v1.PodSecurityContext{SeccompProfile: &v1.SeccompProfile{Type: v1.SeccompProfileTypeUnconfined}}
+			},
+		},
 		{
 			name: "privileged app container",
 			mutate: func(p *v1.Pod) {
@@ -235,6 +249,13 @@ func TestConfig_SecurityContext(t *testing.T) {
 			}
 			if !reflect.DeepEqual(linux.GetSysctls(), tt.wantSysctls) {
 				t.Errorf("sysctls = %v, want %v", linux.GetSysctls(), tt.wantSysctls)
+			}
+			if !reflect.DeepEqual(sc.GetSelinuxOptions(), tt.wantSELinux) {
+				t.Errorf("SELinux options = %v, want %v", sc.GetSelinuxOptions(), tt.wantSELinux)
+			}
+			// As the kubelet: the sandbox always runs under RuntimeDefault.
+			if sc.GetSeccomp().GetProfileType() != runtimeapi.SecurityProfile_RuntimeDefault {
+				t.Errorf("seccomp = %v, want RuntimeDefault", sc.GetSeccomp())
 			}
 		})
 	}

@@ -56,6 +56,12 @@ var podDecoder = func() runtime.Decoder {
 // config.seen annotation, which needs a clock. Every error is a
 // *ManifestError naming path.
 func DecodeManifest(path string, data []byte, nodeName string) (*v1.Pod, error) {
+	return DecodeManifestFor(path, data, nodeName, NodeFeatures{})
+}
+
+// DecodeManifestFor is DecodeManifest for a node with the given features:
+// what the pod asks of the node's kernel and runtime is checked too.
+func DecodeManifestFor(path string, data []byte, nodeName string, node NodeFeatures) (*v1.Pod, error) {
 	if nodeName == "" {
 		return nil, &ManifestError{Path: path, Err: errors.New("the node name is empty; configure the node name")}
 	}
@@ -75,7 +81,7 @@ func DecodeManifest(path string, data []byte, nodeName string) (*v1.Pod, error) 
 		pod.Annotations = nil
 	}
 	setDefaults(pod)
-	if errs := validatePod(pod, nodeName); len(errs) > 0 {
+	if errs := validatePod(pod, nodeName, node); len(errs) > 0 {
 		return nil, &ManifestError{Path: path, Fields: sortErrors(errs)}
 	}
 

@@ -504,8 +504,8 @@ func TestDecodeManifest_AcceptsWhatAStaticPodMayUse(t *testing.T) {
   securityContext:
     runAsUser: 1000
     sysctls:
-    - name: net.core.somaxconn
-      value: "1024"
+    - name: kernel.shm_rmid_forced
+      value: "1"
   initContainers:
   - name: proxy
     image: envoy:v1.30

@@ -160,7 +160,7 @@ func (s *Source) load(p string, data []byte) {
 	}
 	st.read, st.sum = true, sum
 
-	pod, err := DecodeManifest(p, data, s.cfg.NodeName)
+	pod, err := DecodeManifestFor(p, data, s.cfg.NodeName, s.cfg.Node)
 	if err != nil {
 		s.adopt(p, st)
 		if st.err == nil || st.err.Error() != err.Error() {

@@ -18,6 +18,7 @@ import (
 type Config struct {
 	Dir            string           // staticPodPath
 	NodeName       string           // already lowercased by the caller
+	Node           NodeFeatures     // what the node offers, checked for each manifest
 	CheckFrequency time.Duration    // periodic full rescan, default 20s when zero
 	Debounce       time.Duration    // quiet time after the last file completed (closed, renamed, removed) before reading, default 20ms when zero
 	Logger         *zap.Logger      // nil means zap.NewNop()

@@ -15,14 +15,18 @@ import (
 //   - what this node cannot run although the API server accepts it
 //     (unknown emptyDir media, probes naming ports the container lacks,
 //     Windows pods, restartPolicyRules, a port listed twice), in
-//     node_support.go.
+//     node_support.go, and what this node's kernel and runtime lack among
+//     the security features (user namespaces, AppArmor, SELinux, unsafe
+//     sysctls, recursive read-only mounts, runtime handlers), in
+//     node_security.go.
 
 // validatePod validates a defaulted pod before it is named; nodeName is the
-// node it will be named after.
-func validatePod(pod *v1.Pod, nodeName string) field.ErrorList {
+// node it will be named after, node what that node offers.
+func validatePod(pod *v1.Pod, nodeName string, node NodeFeatures) field.ErrorList {
 	errs := validatePodCreate(pod)
 	errs = append(errs, validateStaticPod(pod, nodeName)...)
-	return append(errs, validateNodeSupport(&pod.Spec, field.NewPath("spec"))...)
+	errs = append(errs, validateNodeSupport(&pod.Spec, field.NewPath("spec"))...)
+	return append(errs, validateNodeSecurity(pod, node, field.NewPath("spec"))...)
 }
 
 // validateRequiredEnum: v must be set, to one of supported.

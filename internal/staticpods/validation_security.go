@@ -26,13 +26,18 @@ var (
 	supportedFSGroupPolicies = []v1.PodFSGroupChangePolicy{v1.FSGroupChangeAlways, v1.FSGroupChangeOnRootMismatch}
 )
 
-func validateSecurityContext(sc *v1.SecurityContext, p *field.Path) field.ErrorList {
+func validateSecurityContext(sc *v1.SecurityContext, p *field.Path, hostUsers bool) field.ErrorList {
 	if sc == nil {
 		return nil
 	}
 	errs := validateRunAsIDs(sc.RunAsUser, sc.RunAsGroup, p)
-	if sc.ProcMount != nil && !contains(supportedProcMounts, *sc.ProcMount) {
-		errs = append(errs, field.NotSupported(p.Child("procMount"), *sc.ProcMount, supportedProcMounts))
+	if sc.ProcMount != nil {
+		if !contains(supportedProcMounts, *sc.ProcMount) {
+			errs = append(errs, field.NotSupported(p.Child("procMount"), *sc.ProcMount, supportedProcMounts))
+		}
+		if hostUsers && *sc.ProcMount == v1.UnmaskedProcMount {
+			errs = append(errs, field.Invalid(p.Child("procMount"), *sc.ProcMount, "`hostUsers` must be false to use `Unmasked`"))
+		}
 	}
 	if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
 		if sc.Privileged != nil && *sc.Privileged {

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
 	v1 "k8s.io/api/core/v1"
@@ -164,33 +163,36 @@ func mustBe(path string, want fs.FileMode, what string) error {
 	return nil
 }
 
-// Mounts turns a container's volumeMounts into CRI mounts. subPath
-// directories inside an emptyDir are created.
-func Mounts(c *v1.Container, vols Volumes) ([]*runtimeapi.Mount, error) {
+// Mounts turns a container's volumeMounts into CRI mounts. A subPath
+// (or a subPathExpr, expanded from env, the container's environment) is
+// resolved safely inside its volume and bind-mounted (subpath.go).
+// recursiveReadOnly says whether the runtime handler makes read-only
+// mounts recursively read-only, for IfPossible.
+func (m *Manager) Mounts(pod *v1.Pod, c *v1.Container, vols Volumes, env map[string]string, recursiveReadOnly bool) ([]*runtimeapi.Mount, error) {
 	var out []*runtimeapi.Mount
-	for _, vm := range c.VolumeMounts {
+	for i := range c.VolumeMounts {
+		vm := &c.VolumeMounts[i]
 		host, ok := vols[vm.Name]
 		if !ok {
 			return nil, fmt.Errorf("volumeMount %q: no such volume", vm.Name)
 		}
-		if vm.SubPath != "" {
-			sub := filepath.Clean(vm.SubPath)
-			if filepath.IsAbs(sub) || sub == ".." || strings.HasPrefix(sub, "../") {
-				return nil, fmt.Errorf("volumeMount %q: subPath %q must stay inside the volume", vm.Name, vm.SubPath)
-			}
-			host = filepath.Join(host, sub)
-			if _, err := os.Lstat(host); errors.Is(err, fs.ErrNotExist) {
-				if err := os.MkdirAll(host, 0o755); err != nil {
-					return nil, fmt.Errorf("volumeMount %q: create subPath: %w", vm.Name, err)
-				}
-			}
+		host, err := m.mountSubPath(pod, c, i, vm, host, env)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, &runtimeapi.Mount{
+		mount := &runtimeapi.Mount{
 			ContainerPath: vm.MountPath,
 			HostPath:      host,
 			Readonly:      vm.ReadOnly,
 			Propagation:   propagation(vm.MountPropagation),
-		})
+		}
+		if rro := vm.RecursiveReadOnly; rro != nil && vm.ReadOnly {
+			// Enabled reaches here only where the handler supports it
+			// (refused at load otherwise); IfPossible falls back to a
+			// plain read-only mount, as the kubelet's makeMounts.
+			mount.RecursiveReadOnly = *rro == v1.RecursiveReadOnlyEnabled || *rro == v1.RecursiveReadOnlyIfPossible && recursiveReadOnly
+		}
+		out = append(out, mount)
 	}
 	return out, nil
 }
@@ -254,6 +256,9 @@ func (m *Manager) Cleanup(uid types.UID) error {
 				return fmt.Errorf("unmount %s: %w", p, err)
 			}
 		}
+	}
+	if err := cleanupSubPaths(dir); err != nil {
+		return fmt.Errorf("clean up the subPaths of pod directory %s: %w", dir, err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove pod directory %s: %w", dir, err)

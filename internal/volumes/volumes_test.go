@@ -123,41 +123,145 @@ func TestSetup_UnsupportedVolumeNamesIt(t *testing.T) {
 }
 
 func TestMounts(t *testing.T) {
+	m := NewManager(t.TempDir())
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{UID: "uid1"}}
+	t.Cleanup(func() { m.Cleanup(pod.UID) })
 	vol := t.TempDir()
 	bidi := v1.MountPropagationBidirectional
-	c := &v1.Container{VolumeMounts: []v1.VolumeMount{
+	enabled, ifPossible := v1.RecursiveReadOnlyEnabled, v1.RecursiveReadOnlyIfPossible
+	c := &v1.Container{Name: "app", VolumeMounts: []v1.VolumeMount{
 		{Name: "v", MountPath: "/data"},
 		{Name: "v", MountPath: "/ro", ReadOnly: true},
 		{Name: "v", MountPath: "/sub", SubPath: "a/b"},
 		{Name: "v", MountPath: "/shared", MountPropagation: &bidi},
+		{Name: "v", MountPath: "/rro", ReadOnly: true, RecursiveReadOnly: &enabled},
+		{Name: "v", MountPath: "/maybe", ReadOnly: true, RecursiveReadOnly: &ifPossible},
 	}}
-	mounts, err := Mounts(c, Volumes{"v": vol})
+	mounts, err := m.Mounts(pod, c, Volumes{"v": vol}, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sub := filepath.Join(m.PodDir(pod.UID), "volume-subpaths", "v", "app", "2")
 	want := []*runtimeapi.Mount{
 		{ContainerPath: "/data", HostPath: vol, Propagation: runtimeapi.MountPropagation_PROPAGATION_PRIVATE},
 		{ContainerPath: "/ro", HostPath: vol, Readonly: true, Propagation: runtimeapi.MountPropagation_PROPAGATION_PRIVATE},
-		{ContainerPath: "/sub", HostPath: filepath.Join(vol, "a/b"), Propagation: runtimeapi.MountPropagation_PROPAGATION_PRIVATE},
+		{ContainerPath: "/sub", HostPath: sub, Propagation: runtimeapi.MountPropagation_PROPAGATION_PRIVATE},
 		{ContainerPath: "/shared", HostPath: vol, Propagation: runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL},
+		{ContainerPath: "/rro", HostPath: vol, Readonly: true, RecursiveReadOnly: true, Propagation: runtimeapi.MountPropagation_PROPAGATION_PRIVATE},
+		{ContainerPath: "/maybe", HostPath: vol, Readonly: true, Propagation: runtimeapi.MountPropagation_PROPAGATION_PRIVATE},
 	}
 	for i := range want {
 		g, w := mounts[i], want[i]
-		if g.ContainerPath != w.ContainerPath || g.HostPath != w.HostPath || g.Readonly != w.Readonly || g.Propagation != w.Propagation {
+		if g.ContainerPath != w.ContainerPath || g.HostPath != w.HostPath || g.Readonly != w.Readonly || g.Propagation != w.Propagation || g.RecursiveReadOnly != w.RecursiveReadOnly {
 			t.Errorf("mount %d = %v, want %v", i, g, w)
 		}
 	}
 	if st, err := os.Stat(filepath.Join(vol, "a/b")); err != nil || !st.IsDir() {
 		t.Fatalf("subPath directory not made: %v", err)
 	}
-	for _, bad := range []string{"../escape", "/abs", ".."} {
-		c := &v1.Container{VolumeMounts: []v1.VolumeMount{{Name: "v", MountPath: "/x", SubPath: bad}}}
-		if _, err := Mounts(c, Volumes{"v": vol}); err == nil {
-			t.Errorf("subPath %q accepted, want an error", bad)
-		}
+	// The bind mount shows the subPath's content.
+	os.WriteFile(filepath.Join(vol, "a/b/f"), []byte("x"), 0o644)
+	if data, err := os.ReadFile(filepath.Join(sub, "f")); err != nil || string(data) != "x" {
+		t.Fatalf("the subPath mount shows %q (%v), want the subPath's file", data, err)
 	}
-	if _, err := Mounts(&v1.Container{VolumeMounts: []v1.VolumeMount{{Name: "nope", MountPath: "/x"}}}, Volumes{}); err == nil {
+	if maybe, _ := m.Mounts(pod, &v1.Container{Name: "b", VolumeMounts: c.VolumeMounts[5:]}, Volumes{"v": vol}, nil, true); !maybe[0].RecursiveReadOnly {
+		t.Error("IfPossible is not recursive where the handler supports it")
+	}
+	if _, err := m.Mounts(pod, &v1.Container{VolumeMounts: []v1.VolumeMount{{Name: "nope", MountPath: "/x"}}}, Volumes{}, nil, false); err == nil {
 		t.Error("a mount of an undeclared volume was accepted")
+	}
+	if err := m.Cleanup(pod.UID); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(vol, "a/b/f")); err != nil {
+		t.Fatalf("cleanup removed the volume's content through the subPath mount: %v", err)
+	}
+}
+
+func TestMounts_SubPathsStayInsideTheVolume(t *testing.T) {
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret"), []byte("host"), 0o600)
+	tests := []struct {
+		name    string
+		setup   func(vol string)
+		vm      v1.VolumeMount
+		env     map[string]string
+		want    string // the file "f" seen through the mount; empty with wantErr
+		wantErr string
+	}{
+		{name: "absolute symlink out of the volume",
+			setup:   func(vol string) { os.Symlink(outside, filepath.Join(vol, "link")) },
+			vm:      v1.VolumeMount{SubPath: "link"},
+			wantErr: "not within volume path"},
+		{name: "relative symlink out of the volume",
+			setup:   func(vol string) { os.Symlink("../../../../../../..", filepath.Join(vol, "link")) },
+			vm:      v1.VolumeMount{SubPath: "link/etc"},
+			wantErr: "not within volume path"},
+		{name: "symlink to a file out of the volume",
+			setup:   func(vol string) { os.Symlink(filepath.Join(outside, "secret"), filepath.Join(vol, "f")) },
+			vm:      v1.VolumeMount{SubPath: "f"},
+			wantErr: "not within volume path"},
+		{name: "symlink inside the volume is followed",
+			setup: func(vol string) {
+				os.MkdirAll(filepath.Join(vol, "real"), 0o755)
+				os.WriteFile(filepath.Join(vol, "real", "f"), []byte("in"), 0o644)
+				os.Symlink("real", filepath.Join(vol, "link"))
+			},
+			vm: v1.VolumeMount{SubPath: "link"}, want: "in"},
+		{name: "subPathExpr from the environment",
+			setup: func(vol string) {
+				os.MkdirAll(filepath.Join(vol, "pod-a"), 0o755)
+				os.WriteFile(filepath.Join(vol, "pod-a", "f"), []byte("a"), 0o644)
+			},
+			vm: v1.VolumeMount{SubPathExpr: "$(POD)"}, env: map[string]string{"POD": "pod-a"}, want: "a"},
+		{name: "subPathExpr with a missing variable",
+			vm: v1.VolumeMount{SubPathExpr: "$(POD)/$(EMPTY)"}, env: map[string]string{"EMPTY": ""}, wantErr: "missing value for EMPTY, POD"},
+		{name: "subPathExpr expanding to ..",
+			vm: v1.VolumeMount{SubPathExpr: "$(UP)"}, env: map[string]string{"UP": "../x"}, wantErr: "unable to provision SubPath `../x`: must not contain '..'"},
+		{name: "subPathExpr expanding to an absolute path",
+			vm: v1.VolumeMount{SubPathExpr: "$(P)"}, env: map[string]string{"P": "/etc"}, wantErr: "error SubPath `/etc` must not be an absolute path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewManager(t.TempDir())
+			pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{UID: "uid1"}}
+			t.Cleanup(func() { m.Cleanup(pod.UID) })
+			vol := t.TempDir()
+			if tt.setup != nil {
+				tt.setup(vol)
+			}
+			tt.vm.Name, tt.vm.MountPath = "v", "/x"
+			mounts, err := m.Mounts(pod, &v1.Container{Name: "app", VolumeMounts: []v1.VolumeMount{tt.vm}}, Volumes{"v": vol}, tt.env, false)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, err := os.ReadFile(filepath.Join(mounts[0].HostPath, "f")); err != nil || string(data) != tt.want {
+				t.Fatalf("the mount shows %q (%v), want %q", data, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMounts_MissingSubPathGetsTheVolumesMode(t *testing.T) {
+	m := NewManager(t.TempDir())
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{UID: "uid1"}}
+	t.Cleanup(func() { m.Cleanup(pod.UID) })
+	vol := t.TempDir()
+	os.Chmod(vol, 0o777)
+	c := &v1.Container{Name: "app", VolumeMounts: []v1.VolumeMount{{Name: "v", MountPath: "/x", SubPath: "a/b"}}}
+	if _, err := m.Mounts(pod, c, Volumes{"v": vol}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"a", "a/b"} {
+		if st, err := os.Stat(filepath.Join(vol, d)); err != nil || st.Mode().Perm() != 0o777 {
+			t.Errorf("%s: mode %v (%v), want the volume's 0777", d, st.Mode().Perm(), err)
+		}
 	}
 }
 
