@@ -51,6 +51,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
 		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
 
+	puller, err := newPuller(cfg, rt, log)
+	if err != nil {
+		return err
+	}
 	store := status.NewStore()
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
@@ -58,6 +62,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	manager := podworker.NewManager(podworker.Config{
 		Runtime: rt,
 		Images:  rt,
+		Puller:  puller,
 		Status:  store,
 		Volumes: volumes.NewManager(cfg.RootDir),
 		Events:  events,
