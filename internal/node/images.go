@@ -11,9 +11,11 @@ import (
 	"github.com/minikubelet/minikubelet/internal/runtime"
 )
 
-// newPuller makes the image puller of the pod workers: the node's registry
-// credentials and the configured number of pulls at once.
-func newPuller(cfg config.Config, rt *runtime.Client, log *zap.Logger) (*images.Puller, error) {
+// NewImagePuller makes the image puller of a node configured with cfg
+// (defaulted): the node's registry credentials and the configured number
+// of pulls at once. The daemon's pod workers and `minikubelet images pull`
+// use it.
+func NewImagePuller(cfg config.Config, rt *runtime.Client, log *zap.Logger) (*images.Puller, error) {
 	home, _ := os.UserHomeDir()
 	keys, err := credentials.NewProvider(credentials.Config{
 		File:    cfg.RegistryCredentialsFile,
@@ -25,6 +27,6 @@ func newPuller(cfg config.Config, rt *runtime.Client, log *zap.Logger) (*images.
 		return nil, err
 	}
 	limit := cfg.ImagePullLimit()
-	log.Info("image pulls", zap.Int("atOnce", limit), zap.Bool("serialized", limit == 1))
+	log.Debug("image pulls", zap.Int("maxParallel", limit), zap.Bool("serialized", limit == 1))
 	return images.NewPuller(rt, keys, limit, nil), nil
 }

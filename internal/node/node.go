@@ -51,7 +51,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
 		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
 
-	puller, err := newPuller(cfg, rt, log)
+	puller, err := NewImagePuller(cfg, rt, log)
 	if err != nil {
 		return err
 	}
