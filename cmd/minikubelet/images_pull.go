@@ -29,39 +29,27 @@ func newImagesPullCommand(opts *imagesOptions) *cobra.Command {
 			"first docker config.json or .dockercfg on the kubelet's search path.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var cfg config.Config
-			if configPath != "" {
-				loaded, err := config.Load(configPath)
+			cfg, err := loadConfig(configPath, func(cfg *config.Config) {
+				if cmd.Flags().Changed("registry-credentials-file") {
+					cfg.RegistryCredentialsFile = credentialsFile
+				}
+			})
+			if err != nil {
+				return err
+			}
+			return withCRI(cmd, opts, func(ctx context.Context, rt *runtime.Client) error {
+				puller, err := node.NewImagePuller(cfg, rt, zap.NewNop())
 				if err != nil {
 					return err
 				}
-				cfg = loaded
-			}
-			if cmd.Flags().Changed("registry-credentials-file") {
-				cfg.RegistryCredentialsFile = credentialsFile
-			}
-			cfg = cfg.WithDefaults()
-			if err := cfg.Validate(); err != nil {
-				return fmt.Errorf("invalid configuration:\n%w", err)
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
-			rt, err := runtime.Dial(ctx, opts.address, opts.timeout)
-			if err != nil {
-				return err
-			}
-			defer rt.Close()
-			puller, err := node.NewImagePuller(cfg, rt, zap.NewNop())
-			if err != nil {
-				return err
-			}
-			pulled, err := puller.Pull(ctx, &runtimeapi.ImageSpec{Image: args[0], UserSpecifiedImage: args[0]}, nil)
-			if err != nil {
-				return fmt.Errorf("pull image %q: %s", args[0], runtime.Message(err))
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Successfully pulled image %q in %s. Image size: %d bytes.\nImage is up to date for %s\n",
-				args[0], pulled.Took.Truncate(time.Millisecond), pulled.Size, pulled.Ref)
-			return nil
+				pulled, err := puller.Pull(ctx, &runtimeapi.ImageSpec{Image: args[0], UserSpecifiedImage: args[0]}, nil)
+				if err != nil {
+					return fmt.Errorf("pull image %q: %s", args[0], runtime.Message(err))
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Successfully pulled image %q in %s. Image size: %d bytes.\nImage is up to date for %s\n",
+					args[0], pulled.Took.Truncate(time.Millisecond), pulled.Size, pulled.Ref)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "the daemon's configuration file, for its rootDir and registryCredentialsFile")
@@ -76,20 +64,28 @@ func newImagesListCommand(opts *imagesOptions) *cobra.Command {
 		Short:   "List the images containerd's CRI has, as crictl images does",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
-			rt, err := runtime.Dial(ctx, opts.address, opts.timeout)
-			if err != nil {
-				return err
-			}
-			defer rt.Close()
-			list, err := rt.ListImages(ctx, nil)
-			if err != nil {
-				return fmt.Errorf("list images: %s", runtime.Message(err))
-			}
-			return printImages(cmd.OutOrStdout(), list)
+			return withCRI(cmd, opts, func(ctx context.Context, rt *runtime.Client) error {
+				list, err := rt.ListImages(ctx, nil)
+				if err != nil {
+					return fmt.Errorf("list images: %s", runtime.Message(err))
+				}
+				return printImages(cmd.OutOrStdout(), list)
+			})
 		},
 	}
+}
+
+// withCRI runs f with a CRI client of the containerd at --containerd-address,
+// within --timeout.
+func withCRI(cmd *cobra.Command, opts *imagesOptions, f func(context.Context, *runtime.Client) error) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
+	defer cancel()
+	rt, err := runtime.Dial(ctx, opts.address, opts.timeout)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return f(ctx, rt)
 }
 
 // printImages prints crictl's columns: a line per repository and tag

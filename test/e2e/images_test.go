@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -56,7 +57,9 @@ func pushImage(t *testing.T, ref, version string, creds string) {
 		t.Fatalf("read /bin/busybox (apt-get install busybox-static): %v", err)
 	}
 	img := ociimage.Busybox(bin, ref)
-	img.Files = append(img.Files, ociimage.File{Path: "/version", Data: []byte(version + "\n")})
+	img.Files = append(img.Files,
+		ociimage.File{Path: "/version", Data: []byte(version + "\n")},
+		ociimage.File{Path: "/image", Data: []byte(ref + "\n")})
 	var archive bytes.Buffer
 	if err := img.WriteArchive(&archive); err != nil {
 		t.Fatal(err)
@@ -73,7 +76,29 @@ func pushImage(t *testing.T, ref, version string, creds string) {
 	if out, err := execCommand("skopeo", args...); err != nil {
 		t.Fatalf("skopeo %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	t.Cleanup(func() { execCommand("ctr", "-n", "k8s.io", "images", "rm", ref) })
+	t.Cleanup(func() { removeImages(ref) })
+}
+
+// removeImages removes from containerd every image of ref's repository
+// under each of its names: tags, the digests the CRI names pulled images
+// by, and the CRI's ID. Each test pushes to a repository of its own, with
+// content of its own, so no other test's image shares a name or an ID.
+func removeImages(ref string) {
+	repo := ref[:strings.LastIndex(ref, ":")]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, _ := cri.ListImages(ctx, nil)
+	for _, img := range list {
+		var names []string
+		for _, name := range append(img.RepoTags, img.RepoDigests...) {
+			if strings.HasPrefix(name, repo+":") || strings.HasPrefix(name, repo+"@") {
+				names = append(names, name)
+			}
+		}
+		if len(names) > 0 {
+			execCommand("ctr", append([]string{"-n", "k8s.io", "images", "rm"}, append(names, img.Id)...)...)
+		}
+	}
 }
 
 // registryPull is a manifest request by tag from containerd, in the
