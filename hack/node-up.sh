@@ -15,6 +15,8 @@
 #     A containerd this script started is restarted when its config changed.
 #  5. Imports the pause and busybox images with $MINIKUBELET (default
 #     ./bin/minikubelet) when that binary is built.
+#  6. Starts the loopback registries the end-to-end tests pull from
+#     (hack/registry.sh: 127.0.0.1:5000 open, 127.0.0.1:5001 htpasswd).
 #
 # hack/node-down.sh stops the containerd this script started.
 set -euo pipefail
@@ -286,6 +288,10 @@ if [[ -x $MINIKUBELET ]]; then
 	"$MINIKUBELET" images busybox --containerd-address "$SOCKET" >/dev/null
 	images="pause and busybox imported"
 fi
+
+# --- 6. registries -----------------------------------------------------------
+
+hack/registry.sh
 
 elapsed=$(awk -v s="$start_time" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 log "containerd $containerd_version $containerd_state ($manager$pid_info) on $SOCKET, CRI ok; $images; ${elapsed}s"

@@ -34,7 +34,7 @@ func newImagesCommand(pauseArchive []byte) *cobra.Command {
 	opts := &imagesOptions{}
 	cmd := &cobra.Command{
 		Use:   "images",
-		Short: "Import the pause and busybox images into containerd, with no registry",
+		Short: "Pull and list images; import the pause and busybox images with no registry",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
@@ -43,7 +43,7 @@ func newImagesCommand(pauseArchive []byte) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&opts.address, "containerd-address", runtime.DefaultContainerdAddress, "containerd's socket")
 	cmd.PersistentFlags().StringVar(&opts.snapshotter, "snapshotter", runtime.DefaultSnapshotter, "snapshotter to unpack images for: the one containerd's CRI plugin uses")
 	cmd.PersistentFlags().DurationVar(&opts.timeout, "timeout", defaultImportTimeout, "give up after this long")
-	cmd.AddCommand(newImagesPauseCommand(opts, pauseArchive), newImagesBusyboxCommand(opts))
+	cmd.AddCommand(newImagesPauseCommand(opts, pauseArchive), newImagesBusyboxCommand(opts), newImagesPullCommand(opts), newImagesListCommand(opts))
 	return cmd
 }
 

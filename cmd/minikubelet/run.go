@@ -26,18 +26,9 @@ func newRunCommand() *cobra.Command {
 		Short: "Run the daemon: start the pods of the manifest directory and keep them running",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var cfg config.Config
-			if configPath != "" {
-				loaded, err := config.Load(configPath)
-				if err != nil {
-					return err
-				}
-				cfg = loaded
-			}
-			overrideFromFlags(cmd.Flags(), &cfg, flagCfg)
-			cfg = cfg.WithDefaults()
-			if err := cfg.Validate(); err != nil {
-				return fmt.Errorf("invalid configuration:\n%w", err)
+			cfg, err := loadConfig(configPath, func(cfg *config.Config) { overrideFromFlags(cmd.Flags(), cfg, flagCfg) })
+			if err != nil {
+				return err
 			}
 			log, err := newLogger(cfg.LogLevel)
 			if err != nil {
@@ -61,6 +52,25 @@ func newRunCommand() *cobra.Command {
 	f.DurationVar(&flagCfg.RuntimeRequestTimeout.Duration, "runtime-request-timeout", 0, "bound on each CRI call (default 2m)")
 	f.StringVar(&flagCfg.LogLevel, "log-level", "", "debug, info, warn or error (default info)")
 	return cmd
+}
+
+// loadConfig reads the configuration file at path (none when empty), lets
+// override change it, then defaults and validates it.
+func loadConfig(path string, override func(*config.Config)) (config.Config, error) {
+	var cfg config.Config
+	if path != "" {
+		loaded, err := config.Load(path)
+		if err != nil {
+			return cfg, err
+		}
+		cfg = loaded
+	}
+	override(&cfg)
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
 }
 
 // overrideFromFlags copies into cfg the settings given on the command line.

@@ -49,6 +49,11 @@ type Config struct {
 	CrashLoopBackOff CrashLoopBackOff `json:"crashLoopBackOff,omitempty"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel,omitempty"`
+	// SerializeImagePulls, MaxParallelImagePulls and
+	// RegistryCredentialsFile shape image pulls (images.go).
+	SerializeImagePulls     *bool  `json:"serializeImagePulls,omitempty"`
+	MaxParallelImagePulls   *int32 `json:"maxParallelImagePulls,omitempty"`
+	RegistryCredentialsFile string `json:"registryCredentialsFile,omitempty"`
 }
 
 // CrashLoopBackOff is the container restart backoff: the first restart is
@@ -150,6 +155,7 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("logLevel: must be debug, info, warn or error, got %q", c.LogLevel))
 	}
+	errs = append(errs, c.validateImagePulls()...)
 	return errors.Join(errs...)
 }
 

@@ -56,6 +56,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP),
 		zap.Bool("appArmor", features.AppArmor), zap.Bool("seLinux", features.SELinux), zap.Strings("runtimeHandlers", handlerNames(features)))
 
+	puller, err := NewImagePuller(cfg, rt, log)
+	if err != nil {
+		return err
+	}
 	store := status.NewStore()
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
@@ -63,6 +67,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	manager := podworker.NewManager(podworker.Config{
 		Runtime: rt,
 		Images:  rt,
+		Puller:  puller,
 		Status:  store,
 		Volumes: volumes.NewManager(cfg.RootDir),
 		Events:  events,

@@ -16,6 +16,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/minikubelet/minikubelet/internal/images"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/volumes"
@@ -503,12 +504,12 @@ type harness struct {
 
 const testNode = "node1"
 
-func newHarness(t *testing.T, images ...string) *harness {
+func newHarness(t *testing.T, present ...string) *harness {
 	t.Helper()
 	clk := clocktesting.NewFakeClock(t0)
-	h := &harness{t: t, clock: clk, rt: newFakeRuntime(clk, images...), sink: newFakeSink(), events: &fakeEvents{}, prober: newFakeProber()}
+	h := &harness{t: t, clock: clk, rt: newFakeRuntime(clk, present...), sink: newFakeSink(), events: &fakeEvents{}, prober: newFakeProber()}
 	h.m = NewManager(Config{
-		Runtime: h.rt, Images: h.rt, Status: h.sink, Volumes: fakeVolumes{}, Events: h.events,
+		Runtime: h.rt, Images: h.rt, Puller: images.NewPuller(h.rt, nil, 1, clk), Status: h.sink, Volumes: fakeVolumes{}, Events: h.events,
 		NewProber: func(on func(probes.Update)) Prober { h.prober.onUpdate = on; return h.prober },
 		Clock:     clk, NodeName: testNode, HostIP: "192.0.2.1",
 	})

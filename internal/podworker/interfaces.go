@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/minikubelet/minikubelet/internal/images"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/volumes"
 )
@@ -32,7 +33,12 @@ type runtimeService interface {
 // imageService is what a pod worker needs of the CRI image service.
 type imageService interface {
 	ImageStatus(ctx context.Context, image *runtimeapi.ImageSpec, verbose bool) (*runtimeapi.ImageStatusResponse, error)
-	PullImage(ctx context.Context, image *runtimeapi.ImageSpec, auth *runtimeapi.AuthConfig, podSandboxConfig *runtimeapi.PodSandboxConfig) (string, error)
+}
+
+// imagePuller pulls images with the node's credentials, as many at once
+// as the configuration allows (images.Puller).
+type imagePuller interface {
+	Pull(ctx context.Context, spec *runtimeapi.ImageSpec, sandbox *runtimeapi.PodSandboxConfig) (images.Pulled, error)
 }
 
 // volumeManager sets up and removes what a pod's containers mount.

@@ -23,7 +23,9 @@ import (
 type Config struct {
 	Runtime runtimeService
 	Images  imageService
-	Status  statusSink
+	// Puller pulls the images the pull policies ask for.
+	Puller imagePuller
+	Status statusSink
 	// Volumes makes the pods' volumes and termination message files.
 	Volumes volumeManager
 	// Events records what happens to pods; nil records nothing.

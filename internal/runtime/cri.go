@@ -278,3 +278,14 @@ func (c *Client) PullImage(ctx context.Context, image *runtimeapi.ImageSpec, aut
 	}
 	return resp.ImageRef, nil
 }
+
+// ListImages lists the images the runtime has.
+func (c *Client) ListImages(ctx context.Context, filter *runtimeapi.ImageFilter) ([]*runtimeapi.Image, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	resp, err := c.img.ListImages(ctx, &runtimeapi.ListImagesRequest{Filter: filter})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Images, nil
+}

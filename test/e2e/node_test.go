@@ -43,12 +43,15 @@ type testNode struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	client  *http.Client
+	// args are added to every start's command line.
+	args []string
 }
 
-// startNode starts a daemon and registers its cleanup: every manifest is
-// removed, the test waits for the pods to be gone from containerd, the
-// daemon stops, and anything left is removed through CRI.
-func startNode(t *testing.T) *testNode {
+// startNode starts a daemon, with args added to its command line, and
+// registers its cleanup: every manifest is removed, the test waits for the
+// pods to be gone from containerd, the daemon stops, and anything left is
+// removed through CRI.
+func startNode(t *testing.T, args ...string) *testNode {
 	t.Helper()
 	suffix := make([]byte, 3)
 	rand.Read(suffix)
@@ -62,6 +65,7 @@ func startNode(t *testing.T) *testNode {
 		dir:     filepath.Join(work, "manifests"),
 		socket:  filepath.Join(work, "api.sock"),
 		logPath: filepath.Join(work, "daemon.log"),
+		args:    args,
 	}
 	if err := os.Mkdir(n.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -95,6 +99,7 @@ func (n *testNode) start() {
 		"--root-dir", filepath.Join(filepath.Dir(n.dir), "root"),
 		"--log-level", "debug",
 	)
+	n.cmd.Args = append(n.cmd.Args, n.args...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := n.cmd.Start(); err != nil {
