@@ -43,12 +43,12 @@ const reasonImageInspectError = "ImageInspectError"
 // and logs say what happened; deciding what follows is settle's.
 func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *podActions) applyResult {
 	var res applyResult
-	podIPs := sandboxIPs(obs, acts.SandboxID)
+	podIPs := w.podAddresses(pod, sandboxIPs(obs, acts.SandboxID))
 	if acts.KillPod {
 		if acts.CreateSandbox && len(obs.Sandboxes) > 0 {
 			w.event(pod, "", v1.EventTypeNormal, eventSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
 		}
-		if err := w.killPod(ctx, pod, obs, firstSandboxIPs(obs)); err != nil {
+		if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs))); err != nil {
 			res.Err = err
 			return res
 		}
@@ -79,7 +79,7 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 			w.log.Warn("create sandbox", zap.Error(err))
 			return res
 		}
-		sandboxID, podIPs = id, ips
+		sandboxID, podIPs = id, w.podAddresses(pod, ips)
 	}
 	vols, err := w.m.cfg.Volumes.Setup(pod)
 	if err != nil {

@@ -286,10 +286,20 @@ func (w *worker) podIPs(pod *v1.Pod, obs observation) []string {
 	if len(obs.Sandboxes) == 0 || !obs.Sandboxes[0].Ready {
 		return nil
 	}
+	return w.podAddresses(pod, obs.Sandboxes[0].IPs)
+}
+
+// podAddresses are the addresses of a pod whose sandbox has sandboxIPs, as
+// its status, env fieldRefs, hooks and hosts file see them: the node's for
+// a host-network pod, whose sandbox the runtime gives no address. As the
+// kubelet's SyncPod (pkg/kubelet/kubelet.go), which puts the host IPs
+// generateAPIPodStatus reports into the pod status it hands the runtime
+// manager (kubernetes issue 24576).
+func (w *worker) podAddresses(pod *v1.Pod, sandboxIPs []string) []string {
 	if pod.Spec.HostNetwork {
 		return []string{w.m.cfg.HostIP}
 	}
-	return obs.Sandboxes[0].IPs
+	return sandboxIPs
 }
 
 // podStartTime is when the pod first started: its oldest sandbox's creation,
