@@ -19,9 +19,9 @@ func (h *harness) containerConfigOf(name string) *runtimeapi.ContainerConfig {
 
 // As the kubelet (pkg/kubelet/kubelet.go SyncPod, kubernetes issue 24576): a
 // host-network pod's address is the node's, in its status, its env
-// fieldRefs and its hooks; a pod on the pod network gets its
+// fieldRefs and its hosts file; a pod on the pod network gets its
 // sandbox's.
-func TestWorker_PodAddressesInEnvAndStatus(t *testing.T) {
+func TestWorker_PodAddressesInEnvAndHostsMount(t *testing.T) {
 	for _, tt := range []struct {
 		name        string
 		hostNetwork bool
@@ -47,6 +47,15 @@ func TestWorker_PodAddressesInEnvAndStatus(t *testing.T) {
 			}
 			if env["POD_IP"] != tt.wantIP || env["POD_IPS"] != tt.wantIP {
 				t.Errorf("env POD_IP=%q POD_IPS=%q, want %q", env["POD_IP"], env["POD_IPS"], tt.wantIP)
+			}
+			var hosts *runtimeapi.Mount
+			for _, m := range cfg.Mounts {
+				if m.ContainerPath == "/etc/hosts" {
+					hosts = m
+				}
+			}
+			if hosts == nil || hosts.HostPath != "/pods/u1/etc-hosts" || hosts.Readonly {
+				t.Errorf("/etc/hosts mount %+v, want the pod's writable etc-hosts", hosts)
 			}
 			h.waitFor("status podIP "+tt.wantIP, func() bool { return h.status("u1").PodIP == tt.wantIP })
 		})

@@ -39,6 +39,7 @@ type imageService interface {
 type volumeManager interface {
 	Setup(pod *v1.Pod) (volumes.Volumes, error)
 	TerminationMessageFile(uid types.UID, container string, restartCount int32) (string, error)
+	HostsFile(uid types.UID, content []byte) (string, error)
 	Cleanup(uid types.UID) error
 }
 

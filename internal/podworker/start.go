@@ -184,6 +184,13 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 		return fail(err.Error(), err)
 	}
 	cfg.Mounts = mounts
+	hosts, err := w.hostsMount(pc, c)
+	if err != nil {
+		return fail(err.Error(), err)
+	}
+	if hosts != nil {
+		cfg.Mounts = append(cfg.Mounts, hosts)
+	}
 	if c.TerminationMessagePath != "" {
 		path, err := w.m.cfg.Volumes.TerminationMessageFile(pod.UID, c.Name, s.RestartCount)
 		if err != nil {
