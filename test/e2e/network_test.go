@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	v1 "k8s.io/api/core/v1"
 )
 
 // The kubelet's localhost lines (pkg/kubelet/kubelet_pods.go,
@@ -94,5 +97,50 @@ spec:
 		"\n# Entries added by HostAliases.\n10.1.2.3\tfoo.remote")
 	if out != want {
 		t.Fatalf("/etc/hosts of host-network pod %s:\n%s\nwant:\n%s", p.Name, out, want)
+	}
+}
+
+func hostPortPod(name string, port int) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: %s
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: server
+    image: busybox:1.35
+    command: ["sh", "-c", "mkdir -p /www && echo %s > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports:
+    - containerPort: 8080
+      hostPort: %d
+`, name, name, port)
+}
+
+// As the kubelet's admission (the NodePorts predicate): a pod asking for a
+// host port another pod holds is refused and shown Failed; the first keeps
+// the port.
+func TestNetwork_SecondPodOnAHeldHostPortIsRefused(t *testing.T) {
+	n := startNode(t)
+	port := freePort(t)
+	n.writeManifest("first.yaml", hostPortPod("first", port))
+	n.waitPod("first", 10*time.Second, "Running", podRunning)
+	n.writeManifest("second.yaml", hostPortPod("second", port))
+	p := n.waitPod("second", 10*time.Second, "Failed", func(p *v1.Pod) bool { return p.Status.Phase == v1.PodFailed })
+	wantMsg := "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"
+	if p.Status.Reason != "NodePorts" || p.Status.Message != wantMsg {
+		t.Fatalf("second pod: reason %q message %q, want NodePorts / %q", p.Status.Reason, p.Status.Message, wantMsg)
+	}
+	if !hasEvent(n.events(), "NodePorts", wantMsg) {
+		t.Errorf("no NodePorts event: %+v", n.events())
+	}
+	if s := n.sandboxesOf("second"); len(s) != 0 {
+		t.Errorf("the refused pod has %d sandboxes", len(s))
+	}
+	if body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); body != "first" {
+		t.Fatalf("host port %d serves %q, want the first pod's page", port, body)
+	}
+	if got := statusColumn(t, p); got != "NodePorts" {
+		t.Errorf("STATUS column %q, want NodePorts", got)
 	}
 }
