@@ -144,3 +144,32 @@ func TestNetwork_SecondPodOnAHeldHostPortIsRefused(t *testing.T) {
 		t.Errorf("STATUS column %q, want NodePorts", got)
 	}
 }
+
+// containerd 1.6 ignores the CRI stop signal: the field is refused when
+// the file is read, named, and nothing starts.
+func TestLifecycle_StopSignalIsRefusedOnThisRuntime(t *testing.T) {
+	n := startNode(t)
+	n.writeManifest("sig.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: sig
+spec:
+  os: {name: linux}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    lifecycle:
+      stopSignal: SIGUSR1
+`)
+	items := n.waitManifests(5*time.Second, "an error for sig.yaml", func(items []manifestItem) bool {
+		return len(items) == 1 && items[0].Error != ""
+	})
+	if !strings.Contains(items[0].Error, "spec.containers[0].lifecycle.stopSignal: Forbidden: not supported by this node's container runtime") {
+		t.Fatalf("manifest error %q, want the stopSignal field named and refused", items[0].Error)
+	}
+	if p, err := n.pod("sig"); err != nil || p != nil || len(n.sandboxesOf("sig")) != 0 {
+		t.Fatalf("a refused manifest started something: pod %v (%v), %d sandboxes", p, err, len(n.sandboxesOf("sig")))
+	}
+}
