@@ -394,6 +394,9 @@ func (fakeVolumes) Setup(*v1.Pod) (volumes.Volumes, error) { return volumes.Volu
 func (fakeVolumes) TerminationMessageFile(types.UID, string, int32) (string, error) {
 	return "", nil
 }
+func (fakeVolumes) HostsFile(uid types.UID, _ []byte) (string, error) {
+	return "/pods/" + string(uid) + "/etc-hosts", nil
+}
 func (fakeVolumes) Cleanup(types.UID) error { return nil }
 
 func (fakeVolumes) Mounts(*v1.Pod, *v1.Container, volumes.Volumes, map[string]string, bool) ([]*runtimeapi.Mount, error) {

@@ -46,6 +46,7 @@ type volumeManager interface {
 	Setup(pod *v1.Pod) (volumes.Volumes, error)
 	Mounts(pod *v1.Pod, c *v1.Container, vols volumes.Volumes, env map[string]string, recursiveReadOnly bool) ([]*runtimeapi.Mount, error)
 	TerminationMessageFile(uid types.UID, container string, restartCount int32) (string, error)
+	HostsFile(uid types.UID, content []byte) (string, error)
 	Cleanup(uid types.UID) error
 }
 

@@ -2,7 +2,6 @@ package podworker
 
 import (
 	"context"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -338,7 +337,7 @@ func (l *lifetimes) startDesired() {
 	for uid := range l.desired {
 		uids = append(uids, uid)
 	}
-	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
+	admissionOrder(uids, l.desired, func(uid types.UID) bool { _, ok := l.present[uid]; return ok })
 	for _, uid := range uids {
 		if _, ok := l.workers[uid]; ok {
 			continue
@@ -349,8 +348,24 @@ func (l *lifetimes) startDesired() {
 			// worker is done.
 			continue
 		}
-		l.start(newWorker(l.m, pod, false))
+		w := newWorker(l.m, pod, false)
+		w.rejected = admit(pod, l.admitted())
+		l.start(w)
 	}
+}
+
+// admitted are the pods of the workers that run (or stop) a pod the node
+// admitted: what holds the node's host ports.
+func (l *lifetimes) admitted() []*v1.Pod {
+	var out []*v1.Pod
+	for _, w := range l.workers {
+		if w.orphan || w.rejected != nil {
+			continue
+		}
+		pod, _ := w.snapshot()
+		out = append(out, pod)
+	}
+	return out
 }
 
 // replacing reports whether another worker still runs a pod of the same

@@ -42,12 +42,12 @@ const reasonImageInspectError = "ImageInspectError"
 // and logs say what happened; deciding what follows is settle's.
 func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *podActions) applyResult {
 	var res applyResult
-	podIPs := sandboxIPs(obs, acts.SandboxID)
+	podIPs := w.podAddresses(pod, sandboxIPs(obs, acts.SandboxID))
 	if acts.KillPod {
 		if acts.CreateSandbox && len(obs.Sandboxes) > 0 {
 			w.event(pod, "", v1.EventTypeNormal, eventSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
 		}
-		if err := w.killPod(ctx, pod, obs, firstSandboxIPs(obs)); err != nil {
+		if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs))); err != nil {
 			res.Err = err
 			return res
 		}
@@ -78,7 +78,7 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 			w.log.Warn("create sandbox", zap.Error(err))
 			return res
 		}
-		sandboxID, podIPs = id, ips
+		sandboxID, podIPs = id, w.podAddresses(pod, ips)
 	}
 	vols, err := w.m.cfg.Volumes.Setup(pod)
 	if err != nil {
@@ -204,6 +204,13 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 		return failAs(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	cfg.Mounts = mounts
+	hosts, err := w.hostsMount(pc, c)
+	if err != nil {
+		return fail(err.Error(), err)
+	}
+	if hosts != nil {
+		cfg.Mounts = append(cfg.Mounts, hosts)
+	}
 	if c.TerminationMessagePath != "" {
 		path, err := w.m.cfg.Volumes.TerminationMessageFile(pod.UID, c.Name, s.RestartCount)
 		if err != nil {

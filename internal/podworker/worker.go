@@ -41,7 +41,10 @@ type worker struct {
 
 	// orphan is true for a pod found in the runtime with no manifest: it is
 	// only ever stopped, and never shown.
-	orphan   bool
+	orphan bool
+	// rejected is set for a pod the node refused at admission: it is only
+	// shown, Failed, until it is told to terminate.
+	rejected *rejection
 	crash    *backoff
 	images   *backoff
 	observer *observer
@@ -100,6 +103,12 @@ func (w *worker) snapshot() (*v1.Pod, bool) {
 func (w *worker) run(ctx context.Context, done func(*worker)) {
 	timer := w.m.clock.NewTimer(workerResync)
 	defer timer.Stop()
+	if w.rejected != nil {
+		pod, _ := w.snapshot()
+		w.log.Info("pod rejected", zap.String("reason", w.rejected.Reason), zap.String("message", w.rejected.Message))
+		w.event(pod, "", v1.EventTypeWarning, w.rejected.Reason, w.rejected.Message)
+		w.publishRejected(pod, w.rejected)
+	}
 	for {
 		pod, terminate := w.snapshot()
 		if terminate {
@@ -108,7 +117,10 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 			}
 			return
 		}
-		next := w.sync(ctx, pod)
+		next := workerResync
+		if w.rejected == nil {
+			next = w.sync(ctx, pod)
+		}
 		if next <= 0 || next > workerResync {
 			next = workerResync
 		}
@@ -286,10 +298,20 @@ func (w *worker) podIPs(pod *v1.Pod, obs observation) []string {
 	if len(obs.Sandboxes) == 0 || !obs.Sandboxes[0].Ready {
 		return nil
 	}
+	return w.podAddresses(pod, obs.Sandboxes[0].IPs)
+}
+
+// podAddresses are the addresses of a pod whose sandbox has sandboxIPs, as
+// its status, env fieldRefs, hooks and hosts file see them: the node's for
+// a host-network pod, whose sandbox the runtime gives no address. As the
+// kubelet's SyncPod (pkg/kubelet/kubelet.go), which puts the host IPs
+// generateAPIPodStatus reports into the pod status it hands the runtime
+// manager (kubernetes issue 24576).
+func (w *worker) podAddresses(pod *v1.Pod, sandboxIPs []string) []string {
 	if pod.Spec.HostNetwork {
 		return []string{w.m.cfg.HostIP}
 	}
-	return obs.Sandboxes[0].IPs
+	return sandboxIPs
 }
 
 // podStartTime is when the pod first started: its oldest sandbox's creation,

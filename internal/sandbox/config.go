@@ -191,21 +191,30 @@ func RuntimeHandler(pod *v1.Pod) string {
 	return *pod.Spec.RuntimeClassName
 }
 
-// portMappings maps every container port that asks for a host port.
+// portMappings maps the host ports of the app containers.
 func portMappings(pod *v1.Pod) []*runtimeapi.PortMapping {
 	var out []*runtimeapi.PortMapping
-	for _, list := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for _, c := range list {
-			for _, p := range c.Ports {
-				if p.HostPort <= 0 {
-					continue
-				}
-				out = append(out, &runtimeapi.PortMapping{
-					Protocol:      protocol(p.Protocol),
-					ContainerPort: p.ContainerPort,
-					HostPort:      p.HostPort,
-					HostIp:        p.HostIP,
-				})
+	for _, p := range HostPorts(pod) {
+		out = append(out, &runtimeapi.PortMapping{
+			Protocol:      protocol(p.Protocol),
+			ContainerPort: p.ContainerPort,
+			HostPort:      p.HostPort,
+			HostIp:        p.HostIP,
+		})
+	}
+	return out
+}
+
+// HostPorts are the container ports of the pod that ask for a host port
+// and get one: the app containers' only. As the kubelet's
+// generatePodSandboxConfig (pkg/kubelet/kuberuntime/kuberuntime_sandbox.go),
+// which maps pod.Spec.Containers and not the init containers.
+func HostPorts(pod *v1.Pod) []v1.ContainerPort {
+	var out []v1.ContainerPort
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort > 0 {
+				out = append(out, p)
 			}
 		}
 	}

@@ -295,10 +295,10 @@ func TestConfig_PortMappings(t *testing.T) {
 			},
 		},
 		{
-			name:  "init container ports come first",
+			name:  "init containers' host ports are not mapped, as the kubelet",
 			init:  []v1.ContainerPort{{ContainerPort: 70, HostPort: 7070}},
 			ports: []v1.ContainerPort{{ContainerPort: 80, HostPort: 8080}},
-			want:  []mapping{{runtimeapi.Protocol_TCP, 70, 7070, ""}, {runtimeapi.Protocol_TCP, 80, 8080, ""}},
+			want:  []mapping{{runtimeapi.Protocol_TCP, 80, 8080, ""}},
 		},
 	}
 	for _, tt := range tests {

@@ -40,6 +40,9 @@ func validateContainersSupport(containers []v1.Container, init bool, p *field.Pa
 		if len(c.RestartPolicyRules) > 0 {
 			errs = append(errs, field.Forbidden(cp.Child("restartPolicyRules"), "not supported by this kubelet"))
 		}
+		if c.Lifecycle != nil && c.Lifecycle.StopSignal != nil {
+			errs = append(errs, field.Forbidden(cp.Child("lifecycle", "stopSignal"), stopSignalUnsupported))
+		}
 		errs = append(errs, validateUniqueContainerPorts(c.Ports, cp.Child("ports"))...)
 		// Probes and hooks run on app containers and sidecars; the API
 		// server forbids them on other init containers.
@@ -49,6 +52,13 @@ func validateContainersSupport(containers []v1.Container, init bool, p *field.Pa
 	}
 	return errs
 }
+
+// stopSignalUnsupported: the kubelet hands lifecycle.stopSignal to the
+// runtime in the CRI ContainerConfig, and a runtime that predates it (as
+// containerd 1.6 does) ignores it and stops the container with the image's
+// STOPSIGNAL or SIGTERM. The kubelet then degrades silently; minikubelet
+// refuses the field instead.
+const stopSignalUnsupported = "not supported by this node's container runtime (containerd 1.6 ignores the CRI stop signal and would send the image's STOPSIGNAL or SIGTERM); set STOPSIGNAL in the image, or trap SIGTERM in the container"
 
 // validateUniqueContainerPorts: the API server only warns about the same
 // port listed twice; two entries for one port in one container are always

@@ -138,6 +138,7 @@ func validateContainerCommon(c *v1.Container, vols map[string]*v1.VolumeSource, 
 	errs = append(errs, validateContainerResourceRequirements(&c.Resources, p.Child("resources"))...)
 	errs = append(errs, validateResizePolicy(c.ResizePolicy, spec.RestartPolicy, p.Child("resizePolicy"))...)
 	errs = append(errs, validateSecurityContext(c.SecurityContext, p.Child("securityContext"), spec.HostUsers == nil || *spec.HostUsers)...)
+	errs = append(errs, validateStopSignal(c.Lifecycle, spec.OS, p.Child("lifecycle", "stopSignal"))...)
 	return errs
 }
 
