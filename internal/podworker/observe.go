@@ -227,19 +227,29 @@ func terminationMessageFile(st *runtimeapi.ContainerStatus, annotations map[stri
 	return ""
 }
 
-// terminationMessage is what an exited container says about its end: the
-// content of the file it wrote at terminationMessagePath, or, with
-// FallbackToLogsOnError and a failure, the tail of its log.
+// terminationMessage is what an exited container says about its end, as
+// the kubelet's convertToKubeContainerStatus builds it: the runtime's
+// message, enriched with (": " and) the content of the file the container
+// wrote at terminationMessagePath or, with FallbackToLogsOnError and a
+// failure of a container that could run, the tail of its log.
 func terminationMessage(rec containerRecord, runtimeMessage string) string {
 	msg := ""
 	if rec.messageFile != "" {
 		msg, _ = volumes.ReadTerminationMessage(rec.messageFile)
 	}
-	if msg == "" && rec.ExitCode != 0 && rec.fallbackToLogs {
+	if msg == "" && rec.fallbackToLogs && rec.ExitCode != 0 && rec.Reason != reasonContainerCannotRun {
 		msg = logs.Tail(rec.LogPath, fallbackLogLines, fallbackLogBytes)
 	}
-	if msg == "" {
+	switch {
+	case msg == "":
 		return runtimeMessage
+	case runtimeMessage == "":
+		return msg
+	default:
+		return runtimeMessage + ": " + msg
 	}
-	return msg
 }
+
+// reasonContainerCannotRun is the runtime's reason for a container that
+// never ran: it has no log to fall back to.
+const reasonContainerCannotRun = "ContainerCannotRun"
