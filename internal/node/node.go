@@ -17,6 +17,7 @@ import (
 
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
+	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
@@ -48,6 +49,15 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 	hostIP := nodeAddress()
+	machineInfo, err := machine.Read(cfg.RootDir)
+	if err != nil {
+		return err
+	}
+	if machineInfo.OOMScoreAdjFloor > -1000 {
+		// Said once: every container's oom_score_adj is clamped to it.
+		log.Info("this node forbids lowering oom_score_adj (no CAP_SYS_RESOURCE): the kubelet's values below the floor (-997 for Guaranteed and system-node-critical pods, low Burstable scores) are set to the floor",
+			zap.Int("oomScoreAdjFloor", machineInfo.OOMScoreAdjFloor))
+	}
 	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
 		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
 
@@ -68,6 +78,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		NodeName:       nodeName,
 		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},
 		HostIP:         hostIP,
+		Node:           machineInfo,
 		BackoffInitial: cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
 		BackoffMax:     cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
 	})

@@ -14,6 +14,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/clock"
 
+	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
@@ -39,6 +40,9 @@ type Config struct {
 	NodeName string
 	// Sandbox shapes every pod's sandbox.
 	Sandbox sandbox.Options
+	// Node is what the node has (memory capacity, huge page sizes,
+	// allocatable, the oom_score_adj floor) for containers' resources.
+	Node machine.Info
 	// HostIP is the node's address, shown as hostIP and used as podIP of
 	// host-network pods.
 	HostIP string

@@ -88,7 +88,7 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 		w.log.Warn("set up volumes", zap.Error(err))
 		return res
 	}
-	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols}
+	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols, Node: w.m.cfg.Node}
 	for _, s := range acts.Starts {
 		r, err := w.startContainer(ctx, pc, sandboxID, s)
 		if ctx.Err() != nil {
