@@ -25,6 +25,7 @@ const (
 	DefaultRuntimeRequestTimeout    = 2 * time.Minute
 	DefaultBackoffInitial           = 10 * time.Second
 	DefaultBackoffMax               = 300 * time.Second
+	DefaultCgroupRoot               = "/"
 )
 
 // Config is the daemon's configuration.
@@ -47,6 +48,9 @@ type Config struct {
 	RuntimeRequestTimeout metav1.Duration `json:"runtimeRequestTimeout,omitempty"`
 	// CrashLoopBackOff shapes the container restart backoff.
 	CrashLoopBackOff CrashLoopBackOff `json:"crashLoopBackOff,omitempty"`
+	// CgroupRoot is the cgroup (cgroupfs name) under which the kubepods
+	// hierarchy and the pod cgroups are made, as the kubelet's cgroupRoot.
+	CgroupRoot string `json:"cgroupRoot,omitempty"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel,omitempty"`
 }
@@ -91,6 +95,7 @@ func (c Config) WithDefaults() Config {
 	setString(&c.APISocket, DefaultAPISocket)
 	setString(&c.PodLogsDir, DefaultPodLogsDir)
 	setString(&c.LogLevel, "info")
+	setString(&c.CgroupRoot, DefaultCgroupRoot)
 	setDuration(&c.FileCheckFrequency, DefaultFileCheckFrequency)
 	setDuration(&c.RuntimeRequestTimeout, DefaultRuntimeRequestTimeout)
 	setDuration(&c.CrashLoopBackOff.InitialContainerRestartPeriod, DefaultBackoffInitial)
@@ -115,7 +120,7 @@ func setDuration(d *metav1.Duration, def time.Duration) {
 func (c Config) Validate() error {
 	var errs []error
 	for _, f := range []struct{ field, path string }{
-		{"staticPodPath", c.StaticPodPath}, {"rootDir", c.RootDir}, {"apiSocket", c.APISocket}, {"podLogsDir", c.PodLogsDir},
+		{"staticPodPath", c.StaticPodPath}, {"rootDir", c.RootDir}, {"apiSocket", c.APISocket}, {"podLogsDir", c.PodLogsDir}, {"cgroupRoot", c.CgroupRoot},
 	} {
 		if !filepath.IsAbs(f.path) {
 			errs = append(errs, fmt.Errorf("%s: must be an absolute path, got %q", f.field, f.path))

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
 	"github.com/minikubelet/minikubelet/internal/machine"
@@ -61,6 +62,11 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
 		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP))
 
+	podCgroups, err := cgroups.New(cfg.CgroupRoot, machineInfo)
+	if err != nil {
+		return err
+	}
+
 	store := status.NewStore()
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
@@ -79,6 +85,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Sandbox:        sandbox.Options{PodLogsDir: cfg.PodLogsDir},
 		HostIP:         hostIP,
 		Node:           machineInfo,
+		Cgroups:        podCgroups,
 		BackoffInitial: cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
 		BackoffMax:     cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
 	})

@@ -40,6 +40,9 @@ type Config struct {
 	NodeName string
 	// Sandbox shapes every pod's sandbox.
 	Sandbox sandbox.Options
+	// Cgroups makes each pod's cgroup, its sandbox's cgroup parent; nil
+	// leaves the choice to the runtime.
+	Cgroups podCgroups
 	// Node is what the node has (memory capacity, huge page sizes,
 	// allocatable, the oom_score_adj floor) for containers' resources.
 	Node machine.Info

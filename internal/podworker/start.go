@@ -72,6 +72,17 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 	}
 	sandboxID := acts.SandboxID
 	sandboxCfg := sandbox.Config(pod, acts.SandboxAttempt, w.m.cfg.Sandbox)
+	if cg := w.m.cfg.Cgroups; cg != nil {
+		// As the kubelet's SyncPod: the pod cgroup, sized, before the
+		// sandbox that is made in it.
+		parent, err := cg.EnsurePod(pod)
+		if err != nil {
+			res.SandboxFailed = err.Error()
+			w.log.Warn("create pod cgroup", zap.Error(err))
+			return res
+		}
+		sandboxCfg.Linux.CgroupParent = parent
+	}
 	if acts.CreateSandbox {
 		id, ips, err := w.createSandbox(ctx, pod, sandboxCfg)
 		if err != nil {

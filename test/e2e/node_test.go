@@ -94,6 +94,7 @@ func (n *testNode) start() {
 		"--api-socket", n.socket,
 		"--root-dir", filepath.Join(filepath.Dir(n.dir), "root"),
 		"--log-level", "debug",
+		"--cgroup-root", n.cgroupRoot(),
 	)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -173,7 +174,12 @@ func (n *testNode) cleanup() {
 		cri.StopPodSandbox(ctx, s.Id)
 		cri.RemovePodSandbox(ctx, s.Id)
 	}
+	removeCgroupRoot(n.cgroupRoot())
 }
+
+// cgroupRoot is the node's own cgroup root, so that the kubepods
+// hierarchies of the tests' daemons never share a file.
+func (n *testNode) cgroupRoot() string { return "/minikubelet-" + n.name }
 
 func (n *testNode) logTail() string {
 	data, err := os.ReadFile(n.logPath)
