@@ -48,6 +48,11 @@ type Config struct {
 	RuntimeRequestTimeout metav1.Duration `json:"runtimeRequestTimeout,omitempty"`
 	// CrashLoopBackOff shapes the container restart backoff.
 	CrashLoopBackOff CrashLoopBackOff `json:"crashLoopBackOff,omitempty"`
+	// NodeLabels are the node's labels beyond the well-known ones the
+	// kubelet sets (kubernetes.io/hostname, kubernetes.io/os,
+	// kubernetes.io/arch), as its --node-labels; node selectors and node
+	// affinity are matched against them.
+	NodeLabels map[string]string `json:"nodeLabels,omitempty"`
 	// CgroupRoot is the cgroup (cgroupfs name) under which the kubepods
 	// hierarchy and the pod cgroups are made, as the kubelet's cgroupRoot.
 	CgroupRoot string `json:"cgroupRoot,omitempty"`
@@ -149,6 +154,14 @@ func (c Config) Validate() error {
 	}
 	if c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration < c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration {
 		errs = append(errs, errors.New("crashLoopBackOff: maxContainerRestartPeriod must not be less than initialContainerRestartPeriod"))
+	}
+	for k, v := range c.NodeLabels {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, fmt.Errorf("nodeLabels: key %q: %s", k, msg))
+		}
+		for _, msg := range validation.IsValidLabelValue(v) {
+			errs = append(errs, fmt.Errorf("nodeLabels: value %q of %q: %s", v, k, msg))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ logLevel: debug
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Load = %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -169,10 +170,10 @@ func TestWithDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
-			if got := tt.in.WithDefaults(); got != tt.want {
+			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("WithDefaults = %+v\nwant %+v", got, tt.want)
 			}
-			if in != tt.in {
+			if !reflect.DeepEqual(in, tt.in) {
 				t.Fatalf("WithDefaults changed its receiver")
 			}
 		})
@@ -262,7 +263,7 @@ func TestNodeName(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NodeName: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("NodeName = %q, want %q", got, tt.want)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	goruntime "runtime"
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
@@ -67,6 +69,17 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 
+	allocatable := machineInfo.Allocatable()
+	if !podCgroups.HugetlbAvailable() {
+		// Without the hugetlb controller no huge page limit holds: admit
+		// no pod that asks for huge pages.
+		for _, p := range machineInfo.HugePages {
+			allocatable[machine.HugePageResource(p.PageSize)] = resource.Quantity{}
+		}
+	}
+	nodeInfo := &staticpods.Node{Name: nodeName, Labels: nodeLabels(nodeName, cfg.NodeLabels), Allocatable: allocatable}
+	log.Info("node", zap.Any("labels", nodeInfo.Labels), zap.Any("allocatable", allocatable), zap.Bool("hugetlb", podCgroups.HugetlbAvailable()))
+
 	store := status.NewStore()
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
@@ -94,6 +107,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		NodeName:       nodeName,
 		CheckFrequency: cfg.FileCheckFrequency.Duration,
 		StateDir:       filepath.Join(cfg.RootDir, "manifests"),
+		Node:           nodeInfo,
 		Logger:         log.Named("staticpods"),
 	})
 	srv := server.New(store, events, registry, log.Named("api"))
@@ -139,6 +153,22 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// nodeLabels are the labels the kubelet gives its node (hostname, os and
+// arch, with their beta names) and the configured ones, which win.
+func nodeLabels(nodeName string, extra map[string]string) map[string]string {
+	labels := map[string]string{
+		v1.LabelHostname:          nodeName,
+		v1.LabelOSStable:          goruntime.GOOS,
+		v1.LabelArchStable:        goruntime.GOARCH,
+		"beta.kubernetes.io/os":   goruntime.GOOS,
+		"beta.kubernetes.io/arch": goruntime.GOARCH,
+	}
+	for k, v := range extra {
+		labels[k] = v
+	}
+	return labels
 }
 
 // nodeAddress picks the node's address: the first global unicast IPv4

@@ -43,12 +43,20 @@ type testNode struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	client  *http.Client
+	// args are daemon flags beyond the ones every test node has.
+	args []string
 }
 
 // startNode starts a daemon and registers its cleanup: every manifest is
 // removed, the test waits for the pods to be gone from containerd, the
 // daemon stops, and anything left is removed through CRI.
 func startNode(t *testing.T) *testNode {
+	t.Helper()
+	return startNodeWith(t)
+}
+
+// startNodeWith is startNode with extra daemon flags.
+func startNodeWith(t *testing.T, args ...string) *testNode {
 	t.Helper()
 	suffix := make([]byte, 3)
 	rand.Read(suffix)
@@ -62,6 +70,7 @@ func startNode(t *testing.T) *testNode {
 		dir:     filepath.Join(work, "manifests"),
 		socket:  filepath.Join(work, "api.sock"),
 		logPath: filepath.Join(work, "daemon.log"),
+		args:    args,
 	}
 	if err := os.Mkdir(n.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -96,6 +105,7 @@ func (n *testNode) start() {
 		"--log-level", "debug",
 		"--cgroup-root", n.cgroupRoot(),
 	)
+	n.cmd.Args = append(n.cmd.Args, n.args...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := n.cmd.Start(); err != nil {

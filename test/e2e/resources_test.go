@@ -188,3 +188,59 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return v
 }
+
+// TestResources_Admission: the node's labels (configured ones included)
+// decide node selectors and required node affinity, and a pod asking for
+// what the node lacks (an extended resource, huge pages where the node has
+// none or cannot limit them) is refused when its file is read, with the
+// kubelet's reason and message, the field named, and no pod.
+func TestResources_Admission(t *testing.T) {
+	n := startNodeWith(t, "--node-labels", "disk=ssd,zone=a")
+	pod := func(name, spec, resources string) string {
+		return fmt.Sprintf(resourcesPod, name, spec, resources)
+	}
+	n.writeManifest("match.yaml", pod("match", "  nodeSelector: {disk: ssd, kubernetes.io/os: linux}\n", "      {}"))
+	n.writeManifest("selector.yaml", pod("selector", "  nodeSelector: {disk: hdd}\n", "      {}"))
+	n.writeManifest("affinity.yaml", pod("affinity", `  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: zone, operator: NotIn, values: [a]}]
+`, "      {}"))
+	n.writeManifest("gpu.yaml", pod("gpu", "", "      limits: {example.com/gpu: 1}"))
+	n.writeManifest("huge.yaml", pod("huge", "", "      limits: {memory: 16Mi, hugepages-2Mi: 2Mi}"))
+	want := map[string][]string{
+		"selector.yaml": {"spec.nodeSelector[disk]", "NodeAffinity: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector", "disk=ssd"},
+		"affinity.yaml": {"spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution", "Predicate NodeAffinity failed"},
+		"gpu.yaml":      {"spec.containers[0].resources.requests[example.com/gpu]", "OutOfexample.com/gpu: Node didn't have enough resource: example.com/gpu, requested: 1, used: 0, capacity: 0"},
+		"huge.yaml":     {"spec.containers[0].resources.requests[hugepages-2Mi]", "OutOfhugepages-2Mi: Node didn't have enough resource: hugepages-2Mi, requested: 2097152"},
+	}
+	n.waitPod("match", 30*time.Second, "running", podRunning)
+	items := n.waitManifests(10*time.Second, "listing the refusals", func(items []manifestItem) bool {
+		for file := range want {
+			if m := manifestOf(items, filepath.Join(n.dir, file)); m == nil || m.Error == "" {
+				return false
+			}
+		}
+		return true
+	})
+	for file, parts := range want {
+		m := manifestOf(items, filepath.Join(n.dir, file))
+		for _, part := range parts {
+			if !strings.Contains(m.Error, part) {
+				t.Errorf("%s: error %q does not say %q", file, m.Error, part)
+			}
+		}
+		if m.Pod != "" && m.UID != "" {
+			t.Errorf("%s: refused but lists pod %s", file, m.Pod)
+		}
+	}
+	for _, name := range []string{"selector", "affinity", "gpu", "huge"} {
+		if p, _ := n.pod(name); p != nil {
+			t.Errorf("pod %s runs although its manifest was refused", name)
+		}
+		if got := len(n.sandboxesOf(name)); got != 0 {
+			t.Errorf("pod %s has %d sandboxes, want none", name, got)
+		}
+	}
+}
