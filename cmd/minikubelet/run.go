@@ -50,6 +50,8 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&flagCfg.PodLogsDir, "pod-logs-dir", "", "root of pod log directories (default "+config.DefaultPodLogsDir+")")
 	f.DurationVar(&flagCfg.FileCheckFrequency.Duration, "file-check-frequency", 0, "period of the full rescan of the manifest directory (default 20s)")
 	f.DurationVar(&flagCfg.RuntimeRequestTimeout.Duration, "runtime-request-timeout", 0, "bound on each CRI call (default 2m)")
+	f.StringToStringVar(&flagCfg.NodeLabels, "node-labels", nil, "the node's labels beyond the well-known ones, key=value,... (matched by node selectors and node affinity)")
+	f.StringVar(&flagCfg.CgroupRoot, "cgroup-root", "", "cgroup under which the kubepods hierarchy is made (default "+config.DefaultCgroupRoot+")")
 	f.StringVar(&flagCfg.LogLevel, "log-level", "", "debug, info, warn or error (default info)")
 	return cmd
 }
@@ -88,6 +90,8 @@ func overrideFromFlags(flags *pflag.FlagSet, cfg *config.Config, from config.Con
 	set("pod-logs-dir", func() { cfg.PodLogsDir = from.PodLogsDir })
 	set("file-check-frequency", func() { cfg.FileCheckFrequency = from.FileCheckFrequency })
 	set("runtime-request-timeout", func() { cfg.RuntimeRequestTimeout = from.RuntimeRequestTimeout })
+	set("node-labels", func() { cfg.NodeLabels = from.NodeLabels })
+	set("cgroup-root", func() { cfg.CgroupRoot = from.CgroupRoot })
 	set("log-level", func() { cfg.LogLevel = from.LogLevel })
 }
 

@@ -25,6 +25,7 @@ const (
 	DefaultRuntimeRequestTimeout    = 2 * time.Minute
 	DefaultBackoffInitial           = 10 * time.Second
 	DefaultBackoffMax               = 300 * time.Second
+	DefaultCgroupRoot               = "/"
 )
 
 // Config is the daemon's configuration.
@@ -47,6 +48,14 @@ type Config struct {
 	RuntimeRequestTimeout metav1.Duration `json:"runtimeRequestTimeout,omitempty"`
 	// CrashLoopBackOff shapes the container restart backoff.
 	CrashLoopBackOff CrashLoopBackOff `json:"crashLoopBackOff,omitempty"`
+	// NodeLabels are the node's labels beyond the well-known ones the
+	// kubelet sets (kubernetes.io/hostname, kubernetes.io/os,
+	// kubernetes.io/arch), as its --node-labels; node selectors and node
+	// affinity are matched against them.
+	NodeLabels map[string]string `json:"nodeLabels,omitempty"`
+	// CgroupRoot is the cgroup (cgroupfs name) under which the kubepods
+	// hierarchy and the pod cgroups are made, as the kubelet's cgroupRoot.
+	CgroupRoot string `json:"cgroupRoot,omitempty"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel,omitempty"`
 	// SerializeImagePulls, MaxParallelImagePulls and
@@ -96,6 +105,7 @@ func (c Config) WithDefaults() Config {
 	setString(&c.APISocket, DefaultAPISocket)
 	setString(&c.PodLogsDir, DefaultPodLogsDir)
 	setString(&c.LogLevel, "info")
+	setString(&c.CgroupRoot, DefaultCgroupRoot)
 	setDuration(&c.FileCheckFrequency, DefaultFileCheckFrequency)
 	setDuration(&c.RuntimeRequestTimeout, DefaultRuntimeRequestTimeout)
 	setDuration(&c.CrashLoopBackOff.InitialContainerRestartPeriod, DefaultBackoffInitial)
@@ -120,7 +130,7 @@ func setDuration(d *metav1.Duration, def time.Duration) {
 func (c Config) Validate() error {
 	var errs []error
 	for _, f := range []struct{ field, path string }{
-		{"staticPodPath", c.StaticPodPath}, {"rootDir", c.RootDir}, {"apiSocket", c.APISocket}, {"podLogsDir", c.PodLogsDir},
+		{"staticPodPath", c.StaticPodPath}, {"rootDir", c.RootDir}, {"apiSocket", c.APISocket}, {"podLogsDir", c.PodLogsDir}, {"cgroupRoot", c.CgroupRoot},
 	} {
 		if !filepath.IsAbs(f.path) {
 			errs = append(errs, fmt.Errorf("%s: must be an absolute path, got %q", f.field, f.path))
@@ -149,6 +159,14 @@ func (c Config) Validate() error {
 	}
 	if c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration < c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration {
 		errs = append(errs, errors.New("crashLoopBackOff: maxContainerRestartPeriod must not be less than initialContainerRestartPeriod"))
+	}
+	for k, v := range c.NodeLabels {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, fmt.Errorf("nodeLabels: key %q: %s", k, msg))
+		}
+		for _, msg := range validation.IsValidLabelValue(v) {
+			errs = append(errs, fmt.Errorf("nodeLabels: value %q of %q: %s", v, k, msg))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ logLevel: debug
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Load = %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -116,6 +117,7 @@ func TestWithDefaults(t *testing.T) {
 				FileCheckFrequency:       d(20 * time.Second),
 				RuntimeRequestTimeout:    d(2 * time.Minute),
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(10 * time.Second), MaxContainerRestartPeriod: d(300 * time.Second)},
+				CgroupRoot:               DefaultCgroupRoot,
 				LogLevel:                 "info",
 			},
 		},
@@ -131,6 +133,7 @@ func TestWithDefaults(t *testing.T) {
 				FileCheckFrequency:       d(time.Second),
 				RuntimeRequestTimeout:    d(time.Second),
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(time.Second), MaxContainerRestartPeriod: d(time.Minute)},
+				CgroupRoot:               "/kube",
 				LogLevel:                 "warn",
 			},
 			want: Config{
@@ -143,6 +146,7 @@ func TestWithDefaults(t *testing.T) {
 				FileCheckFrequency:       d(time.Second),
 				RuntimeRequestTimeout:    d(time.Second),
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(time.Second), MaxContainerRestartPeriod: d(time.Minute)},
+				CgroupRoot:               "/kube",
 				LogLevel:                 "warn",
 			},
 		},
@@ -158,6 +162,7 @@ func TestWithDefaults(t *testing.T) {
 				FileCheckFrequency:       d(-time.Second),
 				RuntimeRequestTimeout:    d(2 * time.Minute),
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(10 * time.Second), MaxContainerRestartPeriod: d(300 * time.Second)},
+				CgroupRoot:               DefaultCgroupRoot,
 				LogLevel:                 "info",
 			},
 		},
@@ -165,10 +170,10 @@ func TestWithDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
-			if got := tt.in.WithDefaults(); got != tt.want {
+			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("WithDefaults = %+v\nwant %+v", got, tt.want)
 			}
-			if in != tt.in {
+			if !reflect.DeepEqual(in, tt.in) {
 				t.Fatalf("WithDefaults changed its receiver")
 			}
 		})
@@ -258,7 +263,7 @@ func TestNodeName(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NodeName: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("NodeName = %q, want %q", got, tt.want)
 			}
 		})

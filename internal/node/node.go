@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	goruntime "runtime"
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -14,9 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
+	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
@@ -52,6 +56,15 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 	hostIP := nodeAddress()
+	machineInfo, err := machine.Read(cfg.RootDir)
+	if err != nil {
+		return err
+	}
+	if machineInfo.OOMScoreAdjFloor > -1000 {
+		// Said once: every container's oom_score_adj is clamped to it.
+		log.Info("this node forbids lowering oom_score_adj (no CAP_SYS_RESOURCE): the kubelet's values below the floor (-997 for Guaranteed and system-node-critical pods, low Burstable scores) are set to the floor",
+			zap.Int("oomScoreAdjFloor", machineInfo.OOMScoreAdjFloor))
+	}
 	log.Info("starting", zap.String("runtime", cfg.ContainerRuntimeEndpoint), zap.String("sandboxImage", sandboxImage),
 		zap.String("staticPodPath", cfg.StaticPodPath), zap.String("hostIP", hostIP),
 		zap.Bool("appArmor", features.AppArmor), zap.Bool("seLinux", features.SELinux), zap.Strings("runtimeHandlers", handlerNames(features)))
@@ -60,6 +73,23 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+
+	podCgroups, err := cgroups.New(cfg.CgroupRoot, machineInfo)
+	if err != nil {
+		return err
+	}
+
+	allocatable := machineInfo.Allocatable()
+	if !podCgroups.HugetlbAvailable() {
+		// Without the hugetlb controller no huge page limit holds: admit
+		// no pod that asks for huge pages.
+		for _, p := range machineInfo.HugePages {
+			allocatable[machine.HugePageResource(p.PageSize)] = resource.Quantity{}
+		}
+	}
+	nodeInfo := &staticpods.Node{Name: nodeName, Labels: nodeLabels(nodeName, cfg.NodeLabels), Allocatable: allocatable}
+	log.Info("node", zap.Any("labels", nodeInfo.Labels), zap.Any("allocatable", allocatable), zap.Bool("hugetlb", podCgroups.HugetlbAvailable()))
+
 	store := status.NewStore()
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
@@ -82,6 +112,8 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		HostIP:                    hostIP,
 		BackoffInitial:            cfg.CrashLoopBackOff.InitialContainerRestartPeriod.Duration,
 		BackoffMax:                cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
+		Node:                      machineInfo,
+		Cgroups:                   podCgroups,
 	})
 	source := staticpods.New(staticpods.Config{
 		Dir:            cfg.StaticPodPath,
@@ -89,6 +121,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Node:           features,
 		CheckFrequency: cfg.FileCheckFrequency.Duration,
 		StateDir:       filepath.Join(cfg.RootDir, "manifests"),
+		Admit:          nodeInfo,
 		Logger:         log.Named("staticpods"),
 	})
 	srv := server.New(store, events, registry, log.Named("api"))
@@ -134,6 +167,22 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// nodeLabels are the labels the kubelet gives its node (hostname, os and
+// arch, with their beta names) and the configured ones, which win.
+func nodeLabels(nodeName string, extra map[string]string) map[string]string {
+	labels := map[string]string{
+		v1.LabelHostname:          nodeName,
+		v1.LabelOSStable:          goruntime.GOOS,
+		v1.LabelArchStable:        goruntime.GOARCH,
+		"beta.kubernetes.io/os":   goruntime.GOOS,
+		"beta.kubernetes.io/arch": goruntime.GOARCH,
+	}
+	for k, v := range extra {
+		labels[k] = v
+	}
+	return labels
 }
 
 // nodeAddress picks the node's address: the first global unicast IPv4

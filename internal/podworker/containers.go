@@ -10,22 +10,13 @@ import (
 	"strings"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/minikubelet/minikubelet/internal/expansion"
+	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 	"github.com/minikubelet/minikubelet/internal/volumes"
-)
-
-// Linux CFS numbers the kubelet uses to turn CPU requests and limits into
-// shares and quota.
-const (
-	cpuSharesPerCPU = 1024
-	minCPUShares    = 2
-	cpuPeriodUsec   = 100000
-	minCPUQuotaUsec = 1000
 )
 
 // podContext is what a container's config needs to know about its pod
@@ -38,6 +29,9 @@ type podContext struct {
 	Volumes volumes.Volumes
 	// SeccompRoot is where Localhost seccomp profiles live.
 	SeccompRoot string
+	// Node is what the node has: the oom_score_adj formula, huge page
+	// sizes and resourceFieldRef's fallback for an unset limit read it.
+	Node machine.Info
 }
 
 // containerHash fingerprints a container's spec, so an instance can be
@@ -111,7 +105,7 @@ func containerConfig(pc podContext, c *v1.Container, init bool, restartCount int
 		StdinOnce:   c.StdinOnce,
 		Tty:         c.TTY,
 		Linux: &runtimeapi.LinuxContainerConfig{
-			Resources:       linuxResources(c),
+			Resources:       linuxResources(pc, c),
 			SecurityContext: containerSecurityContext(pod, c),
 		},
 	}
@@ -190,58 +184,10 @@ func envValueFrom(pc podContext, c *v1.Container, src *v1.EnvVarSource) (string,
 		}
 		return "", fmt.Errorf("unsupported fieldRef %q", path)
 	case src.ResourceFieldRef != nil:
-		return resourceFieldValue(c, src.ResourceFieldRef)
+		return resourceFieldValue(pc, c, src.ResourceFieldRef)
 	default:
 		return "", fmt.Errorf("static pods cannot read secrets or config maps")
 	}
-}
-
-func resourceFieldValue(c *v1.Container, ref *v1.ResourceFieldSelector) (string, error) {
-	divisor := ref.Divisor
-	if divisor.IsZero() {
-		divisor = resource.MustParse("1")
-	}
-	var q resource.Quantity
-	switch ref.Resource {
-	case "limits.cpu":
-		q = c.Resources.Limits[v1.ResourceCPU]
-	case "requests.cpu":
-		q = c.Resources.Requests[v1.ResourceCPU]
-	case "limits.memory":
-		q = c.Resources.Limits[v1.ResourceMemory]
-	case "requests.memory":
-		q = c.Resources.Requests[v1.ResourceMemory]
-	case "limits.ephemeral-storage":
-		q = c.Resources.Limits[v1.ResourceEphemeralStorage]
-	case "requests.ephemeral-storage":
-		q = c.Resources.Requests[v1.ResourceEphemeralStorage]
-	default:
-		return "", fmt.Errorf("unsupported resourceFieldRef %q", ref.Resource)
-	}
-	if strings.HasSuffix(ref.Resource, ".cpu") {
-		// As the kubelet: CPU rounds up to whole divisor units.
-		v := (q.MilliValue() + divisor.MilliValue() - 1) / divisor.MilliValue()
-		return strconv.FormatInt(v, 10), nil
-	}
-	v := (q.Value() + divisor.Value() - 1) / divisor.Value()
-	return strconv.FormatInt(v, 10), nil
-}
-
-func linuxResources(c *v1.Container) *runtimeapi.LinuxContainerResources {
-	r := &runtimeapi.LinuxContainerResources{CpuShares: minCPUShares}
-	if req, ok := c.Resources.Requests[v1.ResourceCPU]; ok {
-		r.CpuShares = max(req.MilliValue()*cpuSharesPerCPU/1000, minCPUShares)
-	} else if lim, ok := c.Resources.Limits[v1.ResourceCPU]; ok {
-		r.CpuShares = max(lim.MilliValue()*cpuSharesPerCPU/1000, minCPUShares)
-	}
-	if lim, ok := c.Resources.Limits[v1.ResourceCPU]; ok {
-		r.CpuPeriod = cpuPeriodUsec
-		r.CpuQuota = max(lim.MilliValue()*cpuPeriodUsec/1000, minCPUQuotaUsec)
-	}
-	if lim, ok := c.Resources.Limits[v1.ResourceMemory]; ok {
-		r.MemoryLimitInBytes = lim.Value()
-	}
-	return r
 }
 
 func containerSecurityContext(pod *v1.Pod, c *v1.Container) *runtimeapi.LinuxContainerSecurityContext {

@@ -343,7 +343,7 @@ func TestContainerConfig_EnvErrors(t *testing.T) {
 		wantErr []string
 	}{
 		{name: "unsupported fieldRef", source: fieldRef("spec.schedulerName"), wantErr: []string{"env BAD", "spec.schedulerName"}},
-		{name: "unsupported resource", source: &v1.EnvVarSource{ResourceFieldRef: &v1.ResourceFieldSelector{Resource: "limits.hugepages-2Mi"}}, wantErr: []string{"env BAD", "limits.hugepages-2Mi"}},
+		{name: "unsupported resource", source: &v1.EnvVarSource{ResourceFieldRef: &v1.ResourceFieldSelector{Resource: "limits.example.com/gpu"}}, wantErr: []string{"env BAD", "limits.example.com/gpu"}},
 		{name: "secret", source: &v1.EnvVarSource{SecretKeyRef: &v1.SecretKeySelector{Key: "k"}}, wantErr: []string{"env BAD", "secrets"}},
 		{name: "config map", source: &v1.EnvVarSource{ConfigMapKeyRef: &v1.ConfigMapKeySelector{Key: "k"}}, wantErr: []string{"env BAD", "config maps"}},
 	}
@@ -358,54 +358,6 @@ func TestContainerConfig_EnvErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("error %q does not mention %q", err, s)
 				}
-			}
-		})
-	}
-}
-
-func TestContainerConfig_Resources(t *testing.T) {
-	q := resource.MustParse
-	tests := []struct {
-		name       string
-		resources  v1.ResourceRequirements
-		wantShares int64
-		wantPeriod int64
-		wantQuota  int64
-		wantMemory int64
-	}{
-		{name: "none", wantShares: 2},
-		{name: "cpu request", resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: q("250m")}}, wantShares: 256},
-		{name: "whole cpus", resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: q("2")}}, wantShares: 2048},
-		{name: "tiny request keeps the minimum", resources: v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: q("1m")}}, wantShares: 2},
-		{
-			name:       "cpu limit without request sets shares from the limit",
-			resources:  v1.ResourceRequirements{Limits: v1.ResourceList{v1.ResourceCPU: q("500m")}},
-			wantShares: 512, wantPeriod: 100000, wantQuota: 50000,
-		},
-		{
-			name:       "request and limit",
-			resources:  v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: q("100m")}, Limits: v1.ResourceList{v1.ResourceCPU: q("2")}},
-			wantShares: 102, wantPeriod: 100000, wantQuota: 200000,
-		},
-		{
-			name:       "tiny limit keeps the minimum quota",
-			resources:  v1.ResourceRequirements{Limits: v1.ResourceList{v1.ResourceCPU: q("1m")}},
-			wantShares: 2, wantPeriod: 100000, wantQuota: 1000,
-		},
-		{
-			name:       "memory limit",
-			resources:  v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceMemory: q("64Mi")}, Limits: v1.ResourceList{v1.ResourceMemory: q("128Mi")}},
-			wantShares: 2, wantMemory: 128 << 20,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := v1.Container{Name: "app", Image: "busybox", Resources: tt.resources}
-			r := configFor(t, configPod(c), &c, false, 0).GetLinux().GetResources()
-			if r.GetCpuShares() != tt.wantShares || r.GetCpuPeriod() != tt.wantPeriod || r.GetCpuQuota() != tt.wantQuota || r.GetMemoryLimitInBytes() != tt.wantMemory {
-				t.Fatalf("resources = shares %d period %d quota %d memory %d, want shares %d period %d quota %d memory %d",
-					r.GetCpuShares(), r.GetCpuPeriod(), r.GetCpuQuota(), r.GetMemoryLimitInBytes(),
-					tt.wantShares, tt.wantPeriod, tt.wantQuota, tt.wantMemory)
 			}
 		})
 	}

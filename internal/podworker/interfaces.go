@@ -73,3 +73,9 @@ type statusSink interface {
 	Set(pod *v1.Pod)
 	Delete(uid types.UID)
 }
+
+// podCgroups makes and removes the pods' cgroups (cgroups.Manager).
+type podCgroups interface {
+	EnsurePod(pod *v1.Pod) (string, error)
+	RemovePod(pod *v1.Pod) error
+}

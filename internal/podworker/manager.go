@@ -13,6 +13,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/clock"
 
+	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
@@ -46,6 +47,12 @@ type Config struct {
 	// RootDir is the daemon's root directory (--root-dir); Localhost
 	// seccomp profiles are read from its seccomp directory.
 	RootDir string
+	// Cgroups makes each pod's cgroup, its sandbox's cgroup parent; nil
+	// leaves the choice to the runtime.
+	Cgroups podCgroups
+	// Node is what the node has (memory capacity, huge page sizes,
+	// allocatable, the oom_score_adj floor) for containers' resources.
+	Node machine.Info
 	// HostIP is the node's address, shown as hostIP and used as podIP of
 	// host-network pods.
 	HostIP string

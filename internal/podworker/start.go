@@ -71,6 +71,17 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 	}
 	sandboxID := acts.SandboxID
 	sandboxCfg := sandbox.Config(pod, acts.SandboxAttempt, w.m.cfg.Sandbox)
+	if cg := w.m.cfg.Cgroups; cg != nil {
+		// As the kubelet's SyncPod: the pod cgroup, sized, before the
+		// sandbox that is made in it.
+		parent, err := cg.EnsurePod(pod)
+		if err != nil {
+			res.SandboxFailed = err.Error()
+			w.log.Warn("create pod cgroup", zap.Error(err))
+			return res
+		}
+		sandboxCfg.Linux.CgroupParent = parent
+	}
 	if acts.CreateSandbox {
 		id, ips, err := w.createSandbox(ctx, pod, sandboxCfg)
 		if err != nil {
@@ -87,7 +98,7 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 		w.log.Warn("set up volumes", zap.Error(err))
 		return res
 	}
-	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols,
+	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols, Node: w.m.cfg.Node,
 		SeccompRoot: filepath.Join(w.m.cfg.RootDir, seccompProfileDir)}
 	for _, s := range acts.Starts {
 		r, err := w.startContainer(ctx, pc, sandboxID, s)

@@ -77,6 +77,13 @@ func (w *worker) removePod(ctx context.Context, pod *v1.Pod, obs observation) er
 	if err := w.m.cfg.Volumes.Cleanup(w.uid); err != nil {
 		return err
 	}
+	if cg := w.m.cfg.Cgroups; cg != nil {
+		// The kubelet removes orphaned pod cgroups in its housekeeping and
+		// tries again there; a leftover never holds the pod's removal.
+		if err := cg.RemovePod(pod); err != nil {
+			w.log.Warn("remove pod cgroup", zap.Error(err))
+		}
+	}
 	if pod.Name != "" {
 		dir := sandbox.LogDirectory(w.m.cfg.Sandbox.PodLogsDir, pod)
 		if err := os.RemoveAll(dir); err != nil {

@@ -79,6 +79,7 @@ func Config(pod *v1.Pod, attempt uint32, opts Options) *runtimeapi.PodSandboxCon
 			Sysctls:         sysctls(pod),
 		},
 	}
+	cfg.Linux.Resources, cfg.Linux.Overhead = sandboxResources(pod)
 	// runc cannot set a hostname without a private UTS namespace, which a
 	// host-network pod does not have.
 	if !pod.Spec.HostNetwork {

@@ -25,6 +25,7 @@ func validateNodeSupport(spec *v1.PodSpec, p *field.Path) field.ErrorList {
 	errs = append(errs, validateContainersSupport(spec.InitContainers, true, p.Child("initContainers"))...)
 	for i := range spec.Volumes {
 		errs = append(errs, validateEmptyDirMedium(&spec.Volumes[i].VolumeSource, p.Child("volumes").Index(i))...)
+		errs = append(errs, validateDiskSizeLimit(&spec.Volumes[i].VolumeSource, p.Child("volumes").Index(i))...)
 	}
 	if spec.OS != nil && spec.OS.Name == v1.Windows {
 		errs = append(errs, field.NotSupported(p.Child("os").Child("name"), spec.OS.Name, []v1.OSName{v1.Linux}))
@@ -44,6 +45,9 @@ func validateContainersSupport(containers []v1.Container, init bool, p *field.Pa
 			errs = append(errs, field.Forbidden(cp.Child("lifecycle", "stopSignal"), stopSignalUnsupported))
 		}
 		errs = append(errs, validateUniqueContainerPorts(c.Ports, cp.Child("ports"))...)
+		if _, ok := c.Resources.Limits[v1.ResourceEphemeralStorage]; ok {
+			errs = append(errs, field.Forbidden(cp.Child("resources", "limits").Key(string(v1.ResourceEphemeralStorage)), localStorageUnenforced))
+		}
 		// Probes and hooks run on app containers and sidecars; the API
 		// server forbids them on other init containers.
 		if !init || (c.RestartPolicy != nil && *c.RestartPolicy == v1.ContainerRestartPolicyAlways) {
@@ -134,6 +138,22 @@ func validateEmptyDirMedium(src *v1.VolumeSource, p *field.Path) field.ErrorList
 	m := src.EmptyDir.Medium
 	if m != v1.StorageMediumDefault && m != v1.StorageMediumMemory && m != v1.StorageMediumHugePages && !strings.HasPrefix(string(m), string(v1.StorageMediumHugePagesPrefix)) {
 		return field.ErrorList{field.NotSupported(p.Child("emptyDir").Child("medium"), m, supportedEmptyDirMedia)}
+	}
+	return nil
+}
+
+// localStorageUnenforced: the kubelet enforces ephemeral-storage limits and
+// disk emptyDir size limits only by evicting, and never evicts a static
+// pod (pkg/kubelet/eviction/eviction_manager.go evictPod: static pods are
+// critical); minikubelet has no such eviction either. Refused rather than
+// accepted and ignored.
+const localStorageUnenforced = "not enforced on this node: local storage limits are enforced only by the kubelet's eviction, which minikubelet does not implement (and which never evicts a static pod); remove the limit, or use a memory-backed emptyDir, whose sizeLimit is its tmpfs size"
+
+// validateDiskSizeLimit refuses a sizeLimit on a disk emptyDir, which only
+// eviction would enforce.
+func validateDiskSizeLimit(src *v1.VolumeSource, p *field.Path) field.ErrorList {
+	if ed := src.EmptyDir; ed != nil && ed.Medium == v1.StorageMediumDefault && ed.SizeLimit != nil {
+		return field.ErrorList{field.Forbidden(p.Child("emptyDir", "sizeLimit"), localStorageUnenforced)}
 	}
 	return nil
 }

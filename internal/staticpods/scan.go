@@ -29,6 +29,7 @@ type fileState struct {
 	changes []string          // fields in which good differs from the good version before it
 	err     error             // current problem; nil when the content is good
 	dupOf   string            // the file that declares the same pod first, as last logged
+	refused string            // why admission refused the pod, as last logged
 }
 
 // scan reads the whole directory and returns the snapshot it asks for.
@@ -220,6 +221,10 @@ func (s *Source) state(p string) *fileState {
 func (s *Source) snapshot() Snapshot {
 	var snap Snapshot
 	claimed := map[string]string{}
+	var admit *admission
+	if s.cfg.Admit != nil {
+		admit = newAdmission(*s.cfg.Admit)
+	}
 	for _, p := range sortedKeys(s.files) {
 		st := s.files[p]
 		if st.good == nil {
@@ -245,6 +250,18 @@ func (s *Source) snapshot() Snapshot {
 			st.dupOf = ""
 		}
 		claimed[key] = p
+		if admit != nil {
+			if errs := admit.admit(st.good); len(errs) > 0 {
+				err := &ManifestError{Path: p, Fields: errs}
+				if st.refused != err.Error() {
+					s.log.Warn("Pod refused by the node's admission", zap.String("file", p), zap.String("pod", key), zap.Error(err))
+					st.refused = err.Error()
+				}
+				snap.Errors = append(snap.Errors, FileError{Path: p, Err: err})
+				continue
+			}
+			st.refused = ""
+		}
 		snap.Manifests = append(snap.Manifests, Manifest{
 			Path:    p,
 			Pod:     st.good.DeepCopy(),

@@ -32,6 +32,11 @@ type Config struct {
 	// kept: such a file then gives no pod at start, and its running pod is
 	// stopped.
 	StateDir string
+	// Admit, when set, admits the pods as the kubelet does on this node
+	// (its labels for node selectors and affinity, its allocatable for
+	// requests and the number of pods); a refused manifest is reported in
+	// Errors and its pod does not run.
+	Admit *Node
 }
 
 // Manifest is one pod the directory asks for.
@@ -49,7 +54,7 @@ type Manifest struct {
 // snapshot holds its own copies of the pods: a receiver may keep them.
 type Snapshot struct {
 	Manifests []Manifest  // ordered by file name
-	Errors    []FileError // files that produce no pod (invalid with no last good version, duplicates, unreadable), ordered by file name
+	Errors    []FileError // files that produce no pod (invalid with no last good version, duplicates, unreadable, refused by the node's admission), ordered by file name
 	// The directory itself is reported in Errors, first, when it is
 	// missing (then there are no manifests: no directory, no static pods,
 	// as the kubelet) or cannot be listed (then the manifests read before

@@ -6,6 +6,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minikubelet/minikubelet/internal/qos"
 )
 
 // ContainerState is the runtime's state of one container instance.
@@ -269,38 +271,7 @@ func recordState(r ContainerRecord) v1.ContainerState {
 }
 
 // QOSClass is the pod's quality of service class, as the API server computes
-// it from requests and limits of cpu and memory.
+// it (with pod-level resources, see qos.PodQOS).
 func QOSClass(spec *v1.PodSpec) v1.PodQOSClass {
-	requests := v1.ResourceList{}
-	limits := v1.ResourceList{}
-	guaranteed := true
-	hasAny := false
-	containers := append(append([]v1.Container{}, spec.InitContainers...), spec.Containers...)
-	for _, c := range containers {
-		for _, name := range []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory} {
-			req, hasReq := c.Resources.Requests[name]
-			lim, hasLim := c.Resources.Limits[name]
-			if hasReq && !req.IsZero() {
-				hasAny = true
-				requests[name] = req
-			}
-			if hasLim && !lim.IsZero() {
-				hasAny = true
-				limits[name] = lim
-			}
-			if !hasLim || lim.IsZero() {
-				guaranteed = false
-			} else if hasReq && req.Cmp(lim) != 0 {
-				guaranteed = false
-			}
-		}
-	}
-	switch {
-	case !hasAny:
-		return v1.PodQOSBestEffort
-	case guaranteed:
-		return v1.PodQOSGuaranteed
-	default:
-		return v1.PodQOSBurstable
-	}
+	return qos.PodQOS(spec)
 }

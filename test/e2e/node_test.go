@@ -43,7 +43,8 @@ type testNode struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	client  *http.Client
-	// args are added to every start's command line.
+	// args are daemon flags beyond the ones every test node has, added
+	// to every start's command line.
 	args []string
 }
 
@@ -98,6 +99,7 @@ func (n *testNode) start() {
 		"--api-socket", n.socket,
 		"--root-dir", filepath.Join(filepath.Dir(n.dir), "root"),
 		"--log-level", "debug",
+		"--cgroup-root", n.cgroupRoot(),
 	)
 	n.cmd.Args = append(n.cmd.Args, n.args...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
@@ -178,7 +180,12 @@ func (n *testNode) cleanup() {
 		cri.StopPodSandbox(ctx, s.Id)
 		cri.RemovePodSandbox(ctx, s.Id)
 	}
+	removeCgroupRoot(n.cgroupRoot())
 }
+
+// cgroupRoot is the node's own cgroup root, so that the kubepods
+// hierarchies of the tests' daemons never share a file.
+func (n *testNode) cgroupRoot() string { return "/minikubelet-" + n.name }
 
 func (n *testNode) logTail() string {
 	data, err := os.ReadFile(n.logPath)
