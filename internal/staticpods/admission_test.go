@@ -1,6 +1,7 @@
 package staticpods
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,5 +103,24 @@ func TestAdmission(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// As the kubelet: an admitted pod stays admitted. A manifest added later
+// that comes first by file name does not push out a pod that already
+// runs; it is the one refused.
+func TestSource_AnAdmittedPodStaysAdmitted(t *testing.T) {
+	dir := t.TempDir()
+	one := Node{Name: testNode, Labels: map[string]string{}, Allocatable: v1.ResourceList{v1.ResourcePods: resource.MustParse("1")}}
+	h := startSource(t, dir, func(c *Config) { c.Admit = &one })
+	writeFile(t, filepath.Join(dir, "m.yaml"), namedPod("m", "busybox:1"))
+	h.waitFor("m admitted", func(s Snapshot) bool { return len(s.Manifests) == 1 })
+	writeFile(t, filepath.Join(dir, "a.yaml"), namedPod("a", "busybox:1"))
+	snap, _ := h.waitFor("a read", func(s Snapshot) bool { return len(s.Errors) == 1 })
+	if len(snap.Manifests) != 1 || filepath.Base(snap.Manifests[0].Path) != "m.yaml" {
+		t.Fatalf("snapshot %s: want m.yaml still running", describe(snap))
+	}
+	if got := snap.Errors[0].Err.Error(); filepath.Base(snap.Errors[0].Path) != "a.yaml" || !strings.Contains(got, "OutOfpods") {
+		t.Fatalf("error %s: %q, want a.yaml refused with OutOfpods", snap.Errors[0].Path, got)
 	}
 }

@@ -221,10 +221,7 @@ func (s *Source) state(p string) *fileState {
 func (s *Source) snapshot() Snapshot {
 	var snap Snapshot
 	claimed := map[string]string{}
-	var admit *admission
-	if s.cfg.Admit != nil {
-		admit = newAdmission(*s.cfg.Admit)
-	}
+	var candidates []string
 	for _, p := range sortedKeys(s.files) {
 		st := s.files[p]
 		if st.good == nil {
@@ -250,17 +247,14 @@ func (s *Source) snapshot() Snapshot {
 			st.dupOf = ""
 		}
 		claimed[key] = p
-		if admit != nil {
-			if errs := admit.admit(st.good); len(errs) > 0 {
-				err := &ManifestError{Path: p, Fields: errs}
-				if st.refused != err.Error() {
-					s.log.Warn("Pod refused by the node's admission", zap.String("file", p), zap.String("pod", key), zap.Error(err))
-					st.refused = err.Error()
-				}
-				snap.Errors = append(snap.Errors, FileError{Path: p, Err: err})
-				continue
-			}
-			st.refused = ""
+		candidates = append(candidates, p)
+	}
+	refused := s.admitAll(candidates)
+	for _, p := range candidates {
+		st := s.files[p]
+		if err := refused[p]; err != nil {
+			snap.Errors = append(snap.Errors, FileError{Path: p, Err: err})
+			continue
 		}
 		snap.Manifests = append(snap.Manifests, Manifest{
 			Path:    p,
@@ -270,6 +264,47 @@ func (s *Source) snapshot() Snapshot {
 		})
 	}
 	return snap
+}
+
+// admitAll admits the candidates' pods as the kubelet does and returns the
+// refused ones, by path. As the kubelet, an admitted pod stays admitted
+// (it is counted first, so a file that comes earlier by name never pushes
+// out a pod that already runs); new pods are admitted by file name.
+func (s *Source) admitAll(candidates []string) map[string]*ManifestError {
+	if s.cfg.Admit == nil {
+		return nil
+	}
+	order := make([]string, 0, len(candidates))
+	for _, p := range candidates {
+		if s.admitted[s.files[p].good.UID] {
+			order = append(order, p)
+		}
+	}
+	for _, p := range candidates {
+		if !s.admitted[s.files[p].good.UID] {
+			order = append(order, p)
+		}
+	}
+	admit := newAdmission(*s.cfg.Admit)
+	refused := map[string]*ManifestError{}
+	admitted := make(map[types.UID]bool, len(order))
+	for _, p := range order {
+		st := s.files[p]
+		errs := admit.admit(st.good)
+		if len(errs) == 0 {
+			admitted[st.good.UID] = true
+			st.refused = ""
+			continue
+		}
+		err := &ManifestError{Path: p, Fields: errs}
+		if st.refused != err.Error() {
+			s.log.Warn("Pod refused by the node's admission", zap.String("file", p), zap.String("pod", podKey(st.good)), zap.Error(err))
+			st.refused = err.Error()
+		}
+		refused[p] = err
+	}
+	s.admitted = admitted
+	return refused
 }
 
 func (s *Source) noteDirProblem(msg string, err error) {

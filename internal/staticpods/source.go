@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
 	"github.com/minikubelet/minikubelet/internal/timers"
@@ -74,6 +75,7 @@ type Source struct {
 	writes     *openWrites               // files not to read yet: their writers may still hold them open
 	started    bool                      // the first scan has begun
 	saved      map[string]*savedManifest // during the first scan, the last good versions saved before the restart, by path
+	admitted   map[types.UID]bool        // the pods admitted by the last snapshot
 
 	// onArm, when set (tests), is called each time a file system event
 	// (re)starts the debounce timer.
