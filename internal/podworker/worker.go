@@ -171,6 +171,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.reasons = nextReasons(w.reasons, &acts, applyResult{}, outcome{Waiting: acts.Waiting})
 		if !acts.acts() {
 			w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
+			w.refreshVolumes(pod, &acts)
 			return acts.Wake
 		}
 		res := w.apply(ctx, pod, obs, &acts)

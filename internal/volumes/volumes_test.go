@@ -62,8 +62,8 @@ func TestSetup_HostPathTypeChecks(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Setup: %v", err)
 				}
-				if vols["h"] != tt.path {
-					t.Fatalf("volume path %q, want %q", vols["h"], tt.path)
+				if vols["h"].Path != tt.path {
+					t.Fatalf("volume path %q, want %q", vols["h"].Path, tt.path)
 				}
 				return
 			}
@@ -91,8 +91,8 @@ func TestSetup_EmptyDirSurvivesAndIsRemovedWithThePod(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := filepath.Join(root, "pods", "uid2", "volumes", "kubernetes.io~empty-dir", "data")
-	if vols["data"] != want {
-		t.Fatalf("emptyDir at %q, want %q", vols["data"], want)
+	if vols["data"].Path != want {
+		t.Fatalf("emptyDir at %q, want %q", vols["data"].Path, want)
 	}
 	if st, _ := os.Stat(want); st.Mode().Perm() != 0o777 {
 		t.Fatalf("emptyDir mode %v, want 0777", st.Mode().Perm())
@@ -131,7 +131,7 @@ func TestMounts(t *testing.T) {
 		{Name: "v", MountPath: "/sub", SubPath: "a/b"},
 		{Name: "v", MountPath: "/shared", MountPropagation: &bidi},
 	}}
-	mounts, err := Mounts(c, Volumes{"v": vol})
+	mounts, err := Mounts(c, Volumes{"v": {Path: vol}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestMounts(t *testing.T) {
 	}
 	for _, bad := range []string{"../escape", "/abs", ".."} {
 		c := &v1.Container{VolumeMounts: []v1.VolumeMount{{Name: "v", MountPath: "/x", SubPath: bad}}}
-		if _, err := Mounts(c, Volumes{"v": vol}); err == nil {
+		if _, err := Mounts(c, Volumes{"v": {Path: vol}}); err == nil {
 			t.Errorf("subPath %q accepted, want an error", bad)
 		}
 	}
