@@ -77,7 +77,7 @@ func (m *Manager) Setup(pod *v1.Pod) (Volumes, error) {
 			}
 			vols[vol.Name] = Volume{Path: path, ReadOnly: true}
 		default:
-			return nil, fmt.Errorf("volume %q: only emptyDir and hostPath volumes are supported on a minikubelet node", vol.Name)
+			return nil, fmt.Errorf("volume %q: only emptyDir, hostPath, downwardAPI and projected volumes can be mounted on a minikubelet node", vol.Name)
 		}
 	}
 	return vols, nil

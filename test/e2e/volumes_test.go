@@ -179,3 +179,49 @@ func waitingReason(p *v1.Pod, name string) (string, string) {
 	}
 	return "", ""
 }
+
+func TestVolumes_TypesThisNodeCannotMountAreRefusedAtLoad(t *testing.T) {
+	n := startNode(t)
+	sources := map[string]string{
+		"nfs":     "nfs:\n      server: 127.0.0.1\n      path: /export",
+		"image":   "image:\n      reference: busybox:1.35",
+		"gitRepo": "gitRepo:\n      repository: https://127.0.0.1/repo.git",
+		"iscsi":   "iscsi:\n      targetPortal: 127.0.0.1:3260\n      iqn: iqn.2001-04.com.example:disk\n      lun: 0",
+	}
+	for typ, src := range sources {
+		n.writeManifest(strings.ToLower(typ)+".yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: vol-%s
+spec:
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - name: v
+      mountPath: /v
+  volumes:
+  - name: v
+    %s
+`, strings.ToLower(typ), src))
+	}
+	items := n.waitManifests(5*time.Second, "listing every file with its error", func(items []manifestItem) bool {
+		errs := 0
+		for _, m := range items {
+			if m.Error != "" {
+				errs++
+			}
+		}
+		return errs == len(sources)
+	})
+	for typ := range sources {
+		m := manifestOf(items, n.dir+"/"+strings.ToLower(typ)+".yaml")
+		if m == nil || m.Pod != "" || !strings.Contains(m.Error, "spec.volumes[0]."+typ+": Forbidden") {
+			t.Errorf("GET /manifests for the %s volume: %+v; want no pod and an error naming spec.volumes[0].%s", typ, m, typ)
+		}
+	}
+	if got := len(n.sandboxes()); got != 0 {
+		t.Fatalf("%d sandboxes for refused manifests, want none", got)
+	}
+}
