@@ -15,11 +15,14 @@ import (
 const (
 	reasonCrashLoopBackOff     = status.ReasonCrashLoopBackOff
 	reasonCreateContainerError = "CreateContainerError"
-	reasonRunContainerError    = "RunContainerError"
-	reasonErrImagePull         = "ErrImagePull"
-	reasonImagePullBackOff     = "ImagePullBackOff"
-	reasonErrImageNeverPull    = "ErrImageNeverPull"
-	reasonPostStartHookError   = "PostStartHookError"
+	// reasonCreateContainerConfigError: the container's config could not
+	// be made (env, mounts), so the runtime was not asked.
+	reasonCreateContainerConfigError = "CreateContainerConfigError"
+	reasonRunContainerError          = "RunContainerError"
+	reasonErrImagePull               = "ErrImagePull"
+	reasonImagePullBackOff           = "ImagePullBackOff"
+	reasonErrImageNeverPull          = "ErrImageNeverPull"
+	reasonPostStartHookError         = "PostStartHookError"
 )
 
 // Pod-level reasons, as the kubelet reports them.

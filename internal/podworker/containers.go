@@ -128,6 +128,17 @@ func containerEnv(pc podContext, c *v1.Container) ([]*runtimeapi.KeyValue, error
 		return v, ok
 	}
 	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FileKeyRef != nil {
+			v, found, err := volumes.FileKeyValue(pc.Volumes, e.ValueFrom.FileKeyRef)
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %w", e.Name, err)
+			}
+			if found {
+				values[e.Name] = v
+				out = append(out, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(v)})
+			}
+			continue
+		}
 		value := expansion.Expand(e.Value, lookup)
 		if e.ValueFrom != nil {
 			v, err := envValueFrom(pc, c, e.ValueFrom)

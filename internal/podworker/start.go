@@ -168,33 +168,37 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 	if err != nil {
 		return "", r, err
 	}
-	fail := func(msg string, err error) (string, startResult, error) {
+	fail := func(reason, msg string, err error) (string, startResult, error) {
 		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+msg)
-		return "", startResult{Waiting: status.Waiting{Reason: reasonCreateContainerError, Message: msg}}, fmt.Errorf("create container %q: %w", c.Name, err)
+		return "", startResult{Waiting: status.Waiting{Reason: reason, Message: msg}}, fmt.Errorf("create container %q: %w", c.Name, err)
 	}
+	// As the kubelet: what fails before the runtime is asked (the log
+	// directory, env, mounts: generateContainerConfig) is a
+	// CreateContainerConfigError; the runtime's refusal a
+	// CreateContainerError.
 	if err := os.MkdirAll(filepath.Join(pc.Sandbox.LogDirectory, c.Name), 0o755); err != nil {
-		return fail(err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	cfg, err := containerConfig(pc, c, s.Init, s.RestartCount, image)
 	if err != nil {
-		return fail(err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	mounts, err := volumes.Mounts(c, pc.Volumes)
 	if err != nil {
-		return fail(err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	cfg.Mounts = mounts
 	if c.TerminationMessagePath != "" {
 		path, err := w.m.cfg.Volumes.TerminationMessageFile(pod.UID, c.Name, s.RestartCount)
 		if err != nil {
 			err = fmt.Errorf("create termination message file: %w", err)
-			return fail(err.Error(), err)
+			return fail(reasonCreateContainerConfigError, err.Error(), err)
 		}
 		cfg.Mounts = append(cfg.Mounts, &runtimeapi.Mount{ContainerPath: c.TerminationMessagePath, HostPath: path})
 	}
 	id, err := w.m.cfg.Runtime.CreateContainer(ctx, sandboxID, cfg, pc.Sandbox)
 	if err != nil {
-		return fail(runtime.Message(err), err)
+		return fail(reasonCreateContainerError, runtime.Message(err), err)
 	}
 	w.event(pod, c.Name, v1.EventTypeNormal, eventCreated, "Created container: "+c.Name)
 	return id, startResult{}, nil

@@ -225,3 +225,43 @@ spec:
 		t.Fatalf("%d sandboxes for refused manifests, want none", got)
 	}
 }
+
+func TestVolumes_FileKeyRefReadsAnEnvFileAnInitContainerWrote(t *testing.T) {
+	n := startNode(t)
+	n.writeManifest("envfile.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: envfile
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: setup
+    image: busybox:1.35
+    command: ["sh", "-c", "printf \"DB_ADDRESS='db.local'\\n# comment\\nLONG=one \\\\\\\\\\n  two\\n\" > /data/config.env"]
+    volumeMounts:
+    - name: config
+      mountPath: /data
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    env:
+    - name: DB_ADDRESS
+      valueFrom:
+        fileKeyRef: {volumeName: config, path: config.env, key: DB_ADDRESS}
+    - name: LONG
+      valueFrom:
+        fileKeyRef: {volumeName: config, path: config.env, key: LONG}
+    - name: OPTIONAL
+      valueFrom:
+        fileKeyRef: {volumeName: config, path: config.env, key: NOT_THERE, optional: true}
+  volumes:
+  - name: config
+    emptyDir: {}
+`)
+	p := n.waitPod("envfile", 15*time.Second, "Running", podRunning)
+	out, err := n.exec(p, "c", "sh", "-c", `echo "$DB_ADDRESS|$LONG|${OPTIONAL-unset}"`)
+	if err != nil || out != "db.local|one two|unset" {
+		t.Fatalf("the container's env reads %q (%v), want db.local|one two|unset", out, err)
+	}
+}
