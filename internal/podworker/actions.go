@@ -108,6 +108,9 @@ type decisionInput struct {
 	// DeadlineReported is true once the DeadlineExceeded event was
 	// recorded.
 	DeadlineReported bool
+	// CreateFailures are the containers whose last start could not create
+	// them, by name: none is tried again before syncErrorBackoff passed.
+	CreateFailures map[string]createFailure
 }
 
 // containerStart asks for a new instance of a container.
@@ -476,8 +479,16 @@ func (d *decider) start(c *v1.Container, init bool) {
 	d.plan(containerStart{Container: c, Init: init, RestartCount: d.nextRestartCount(c.Name)})
 }
 
-// plan adds a start, with what the image's pull backoff says of it.
+// plan adds a start, with what the image's pull backoff says of it, unless
+// the container waits out a create failure.
 func (d *decider) plan(s containerStart) {
+	if s.ExistingID == "" {
+		if w, wait, waiting := createBackoffWait(d.in.CreateFailures, s.Container.Name, d.in.Now); waiting {
+			d.acts.Waiting[s.Container.Name] = w
+			d.wake(wait)
+			return
+		}
+	}
 	if d.in.ImageBackoff != nil {
 		if waiting, wait := d.in.ImageBackoff.inBackoffSinceUpdate(s.Container.Image, d.in.Now); waiting {
 			s.PullBackoff = wait

@@ -265,3 +265,64 @@ spec:
 		t.Fatalf("the container's env reads %q (%v), want db.local|one two|unset", out, err)
 	}
 }
+
+// failedCount is the count of the Failed event whose message holds
+// fragment.
+func failedCount(events []v1.Event, fragment string) int32 {
+	var n int32
+	for _, e := range events {
+		if e.Reason == "Failed" && strings.Contains(e.Message, fragment) {
+			n += max(e.Count, 1)
+		}
+	}
+	return n
+}
+
+func TestVolumes_ACreateFailureRetriesThroughTheKubeletBackoff(t *testing.T) {
+	n := startNode(t)
+	n.writeManifest("nokey.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: nokey
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    env:
+    - name: DB
+      valueFrom:
+        fileKeyRef: {volumeName: config, path: config.env, key: DB}
+  volumes:
+  - name: config
+    emptyDir: {}
+`)
+	p := n.waitPod("nokey", 10*time.Second, "waiting in CreateContainerConfigError", func(p *v1.Pod) bool {
+		r, _ := waitingReason(p, "c")
+		return r == "CreateContainerConfigError"
+	})
+	first := time.Now()
+	if _, msg := waitingReason(p, "c"); !strings.Contains(msg, `env file "config.env" of volume "config"`) {
+		t.Errorf("waiting message %q does not name the env file and volume", msg)
+	}
+	frag := `env file "config.env"`
+	// The relist and the 10 s resync wake the worker meanwhile; none of
+	// them may try again before the backoff ends.
+	time.Sleep(6 * time.Second)
+	if got := failedCount(n.events(), frag); got != 1 {
+		t.Fatalf("%d failed creates %v after the first, want 1: the retry waits the kubelet's 10 s", got, time.Since(first).Round(time.Second))
+	}
+	deadline := first.Add(13 * time.Second)
+	for time.Now().Before(deadline) && failedCount(n.events(), frag) < 2 {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := failedCount(n.events(), frag); got != 2 {
+		t.Fatalf("%d failed creates %v after the first, want the retry at 10 s", got, time.Since(first).Round(time.Second))
+	}
+	if cur, _ := n.pod("nokey"); cur != nil {
+		if r, _ := waitingReason(cur, "c"); r != "CreateContainerConfigError" {
+			t.Fatalf("waiting reason %q after the retry, want CreateContainerConfigError still", r)
+		}
+	}
+}
