@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/minikubelet/minikubelet/internal/expansion"
+	"github.com/minikubelet/minikubelet/internal/fieldpath"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 	"github.com/minikubelet/minikubelet/internal/volumes"
@@ -116,8 +116,6 @@ func containerConfig(pc podContext, c *v1.Container, init bool, restartCount int
 	return cfg, nil
 }
 
-var fieldPathKey = regexp.MustCompile(`^metadata\.(labels|annotations)\['([^']*)'\]$`)
-
 // containerEnv resolves the container's env list in order: each value may
 // refer to the ones before it.
 func containerEnv(pc podContext, c *v1.Container) ([]*runtimeapi.KeyValue, error) {
@@ -169,13 +167,10 @@ func envValueFrom(pc podContext, c *v1.Container, src *v1.EnvVarSource) (string,
 	switch {
 	case src.FieldRef != nil:
 		path := src.FieldRef.FieldPath
+		if v, ok := fieldpath.ExtractMetadata(pod, path); ok {
+			return v, nil
+		}
 		switch path {
-		case "metadata.name":
-			return pod.Name, nil
-		case "metadata.namespace":
-			return pod.Namespace, nil
-		case "metadata.uid":
-			return string(pod.UID), nil
 		case "spec.nodeName":
 			return pod.Spec.NodeName, nil
 		case "spec.serviceAccountName":
@@ -189,12 +184,6 @@ func envValueFrom(pc podContext, c *v1.Container, src *v1.EnvVarSource) (string,
 			return "", nil
 		case "status.podIPs":
 			return strings.Join(pc.PodIPs, ","), nil
-		}
-		if m := fieldPathKey.FindStringSubmatch(path); m != nil {
-			if m[1] == "labels" {
-				return pod.Labels[m[2]], nil
-			}
-			return pod.Annotations[m[2]], nil
 		}
 		return "", fmt.Errorf("unsupported fieldRef %q", path)
 	case src.ResourceFieldRef != nil:

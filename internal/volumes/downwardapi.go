@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/minikubelet/minikubelet/internal/fieldpath"
 )
 
 // Plugin directories of the kubelet's downwardAPI and projected volumes.
@@ -66,9 +66,12 @@ func downwardAPIPayload(pod *v1.Pod, src projectionSource, allocatable v1.Resour
 		var err error
 		switch {
 		case item.FieldRef != nil:
-			data, err = podFieldValue(pod, item.FieldRef.FieldPath)
+			var ok bool
+			if data, ok = fieldpath.ExtractMetadata(pod, item.FieldRef.FieldPath); !ok {
+				err = fmt.Errorf("unsupported fieldPath %q", item.FieldRef.FieldPath)
+			}
 		case item.ResourceFieldRef != nil:
-			data, err = containerResourceValue(pod, item.ResourceFieldRef, allocatable)
+			data, err = fieldpath.ContainerResource(pod, item.ResourceFieldRef, allocatable)
 		default:
 			err = fmt.Errorf("no fieldRef or resourceFieldRef")
 		}
@@ -82,105 +85,6 @@ func downwardAPIPayload(pod *v1.Pod, src projectionSource, allocatable v1.Resour
 		out[filepath.Clean(item.Path)] = payloadFile{data: []byte(data), mode: m}
 	}
 	return out, nil
-}
-
-// podFieldValue reads the pod fields a downwardAPI volume may project, as
-// k8s.io/kubernetes pkg/fieldpath ExtractFieldPathAsString does.
-func podFieldValue(pod *v1.Pod, fieldPath string) (string, error) {
-	switch fieldPath {
-	case "metadata.name":
-		return pod.Name, nil
-	case "metadata.namespace":
-		return pod.Namespace, nil
-	case "metadata.uid":
-		return string(pod.UID), nil
-	case "metadata.labels":
-		return formatMap(pod.Labels), nil
-	case "metadata.annotations":
-		return formatMap(pod.Annotations), nil
-	}
-	if base, key, ok := subscript(fieldPath); ok {
-		switch base {
-		case "metadata.labels":
-			return pod.Labels[key], nil
-		case "metadata.annotations":
-			return pod.Annotations[key], nil
-		}
-	}
-	return "", fmt.Errorf("unsupported fieldPath %q", fieldPath)
-}
-
-// subscript splits "metadata.labels['key']" into its path and key.
-func subscript(fieldPath string) (string, string, bool) {
-	i := strings.Index(fieldPath, "['")
-	if i < 0 || !strings.HasSuffix(fieldPath, "']") {
-		return "", "", false
-	}
-	return fieldPath[:i], fieldPath[i+2 : len(fieldPath)-2], true
-}
-
-// formatMap is pkg/fieldpath's FormatMap: key="value" lines in key order,
-// the value quoted as Go quotes it, no newline after the last.
-func formatMap(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	lines := make([]string, len(keys))
-	for i, k := range keys {
-		lines[i] = k + "=" + strconv.Quote(m[k])
-	}
-	return strings.Join(lines, "\n")
-}
-
-// containerResourceValue is the kubelet's
-// ExtractResourceValueByContainerNameAndNodeAllocatable
-// (pkg/api/v1/resource/helpers.go): a limit the container does not set is
-// the node's allocatable amount; values are rounded up to whole divisors.
-func containerResourceValue(pod *v1.Pod, ref *v1.ResourceFieldSelector, allocatable v1.ResourceList) (string, error) {
-	c := findContainer(pod, ref.ContainerName)
-	if c == nil {
-		return "", fmt.Errorf("container %q not found in the pod", ref.ContainerName)
-	}
-	kind, name, ok := strings.Cut(ref.Resource, ".")
-	if !ok || (kind != "limits" && kind != "requests") {
-		return "", fmt.Errorf("unsupported resource %q", ref.Resource)
-	}
-	res := v1.ResourceName(name)
-	var q resource.Quantity
-	if kind == "limits" {
-		l, set := c.Resources.Limits[res]
-		if !set {
-			l = allocatable[res]
-		}
-		q = l
-	} else {
-		q = c.Resources.Requests[res]
-	}
-	divisor := ref.Divisor
-	if divisor.IsZero() {
-		divisor = resource.MustParse("1")
-	}
-	if res == v1.ResourceCPU {
-		return strconv.FormatInt(ceilDiv(q.MilliValue(), divisor.MilliValue()), 10), nil
-	}
-	return strconv.FormatInt(ceilDiv(q.Value(), divisor.Value()), 10), nil
-}
-
-func ceilDiv(a, b int64) int64 {
-	return int64(math.Ceil(float64(a) / float64(b)))
-}
-
-func findContainer(pod *v1.Pod, name string) *v1.Container {
-	for _, list := range [][]v1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
-		for i := range list {
-			if list[i].Name == name {
-				return &list[i]
-			}
-		}
-	}
-	return nil
 }
 
 // setupDownwardAPI makes a downwardAPI or projected volume at path: a
