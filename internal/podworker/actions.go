@@ -15,11 +15,14 @@ import (
 const (
 	reasonCrashLoopBackOff     = status.ReasonCrashLoopBackOff
 	reasonCreateContainerError = "CreateContainerError"
-	reasonRunContainerError    = "RunContainerError"
-	reasonErrImagePull         = "ErrImagePull"
-	reasonImagePullBackOff     = "ImagePullBackOff"
-	reasonErrImageNeverPull    = "ErrImageNeverPull"
-	reasonPostStartHookError   = "PostStartHookError"
+	// reasonCreateContainerConfigError: the container's config could not
+	// be made (env, mounts), so the runtime was not asked.
+	reasonCreateContainerConfigError = "CreateContainerConfigError"
+	reasonRunContainerError          = "RunContainerError"
+	reasonErrImagePull               = "ErrImagePull"
+	reasonImagePullBackOff           = "ImagePullBackOff"
+	reasonErrImageNeverPull          = "ErrImageNeverPull"
+	reasonPostStartHookError         = "PostStartHookError"
 )
 
 // Pod-level reasons, as the kubelet reports them.
@@ -324,8 +327,16 @@ func (d *decider) start(c *v1.Container, init bool) {
 	d.plan(containerStart{Container: c, Init: init, RestartCount: d.nextRestartCount(c.Name)})
 }
 
-// plan adds a start, with what the image's pull backoff says of it.
+// plan adds a start, with what the image's pull backoff says of it, unless
+// the container waits out a create failure.
 func (d *decider) plan(s containerStart) {
+	if s.ExistingID == "" {
+		if w, wait, waiting := createBackoffWait(d.in.CreateFailures, s.Container.Name, d.in.Now); waiting {
+			d.acts.Waiting[s.Container.Name] = w
+			d.wake(wait)
+			return
+		}
+	}
 	if d.in.ImageBackoff != nil {
 		if waiting, wait := d.in.ImageBackoff.inBackoffSinceUpdate(s.Container.Image, d.in.Now); waiting {
 			s.PullBackoff = wait

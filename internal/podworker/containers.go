@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/minikubelet/minikubelet/internal/expansion"
+	"github.com/minikubelet/minikubelet/internal/fieldpath"
 	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
@@ -113,8 +113,6 @@ func containerConfig(pc podContext, c *v1.Container, init bool, restartCount int
 	return cfg, nil
 }
 
-var fieldPathKey = regexp.MustCompile(`^metadata\.(labels|annotations)\['([^']*)'\]$`)
-
 // containerEnv resolves the container's env list in order: each value may
 // refer to the ones before it.
 func containerEnv(pc podContext, c *v1.Container) ([]*runtimeapi.KeyValue, error) {
@@ -125,6 +123,17 @@ func containerEnv(pc podContext, c *v1.Container) ([]*runtimeapi.KeyValue, error
 		return v, ok
 	}
 	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FileKeyRef != nil {
+			v, found, err := volumes.FileKeyValue(pc.Volumes, e.ValueFrom.FileKeyRef)
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %w", e.Name, err)
+			}
+			if found {
+				values[e.Name] = v
+				out = append(out, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(v)})
+			}
+			continue
+		}
 		value := expansion.Expand(e.Value, lookup)
 		if e.ValueFrom != nil {
 			v, err := envValueFrom(pc, c, e.ValueFrom)
@@ -155,13 +164,10 @@ func envValueFrom(pc podContext, c *v1.Container, src *v1.EnvVarSource) (string,
 	switch {
 	case src.FieldRef != nil:
 		path := src.FieldRef.FieldPath
+		if v, ok := fieldpath.ExtractMetadata(pod, path); ok {
+			return v, nil
+		}
 		switch path {
-		case "metadata.name":
-			return pod.Name, nil
-		case "metadata.namespace":
-			return pod.Namespace, nil
-		case "metadata.uid":
-			return string(pod.UID), nil
 		case "spec.nodeName":
 			return pod.Spec.NodeName, nil
 		case "spec.serviceAccountName":
@@ -175,12 +181,6 @@ func envValueFrom(pc podContext, c *v1.Container, src *v1.EnvVarSource) (string,
 			return "", nil
 		case "status.podIPs":
 			return strings.Join(pc.PodIPs, ","), nil
-		}
-		if m := fieldPathKey.FindStringSubmatch(path); m != nil {
-			if m[1] == "labels" {
-				return pod.Labels[m[2]], nil
-			}
-			return pod.Annotations[m[2]], nil
 		}
 		return "", fmt.Errorf("unsupported fieldRef %q", path)
 	case src.ResourceFieldRef != nil:

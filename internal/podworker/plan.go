@@ -81,6 +81,9 @@ type decisionInput struct {
 	// DeadlineReported is true once the DeadlineExceeded event was
 	// recorded.
 	DeadlineReported bool
+	// CreateFailures are the containers whose last start could not create
+	// them, by name: none is tried again before syncErrorBackoff passed.
+	CreateFailures map[string]createFailure
 }
 
 // containerStart asks for a new instance of a container.

@@ -18,10 +18,6 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// reasonCreateContainerConfigError is the kubelet's waiting reason when a
-// container's config cannot be generated (kubecontainer.ErrCreateContainerConfig).
-const reasonCreateContainerConfigError = "CreateContainerConfigError"
-
 // seccompProfileDir is the kubelet's seccomp profile root under its root
 // directory (--root-dir): Localhost profiles are relative to it.
 const seccompProfileDir = "seccomp"

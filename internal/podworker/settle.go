@@ -43,6 +43,9 @@ type outcome struct {
 	Restarted []string
 	// FailedPulls are the images whose pull backoff grows.
 	FailedPulls []string
+	// CreateFailed are the containers that could not be created, with
+	// why: they wait syncErrorBackoff before the next try.
+	CreateFailed map[string]status.Waiting
 }
 
 // clean reports whether the plan went through: nothing waits for a failure
@@ -85,8 +88,15 @@ func settle(acts *podActions, res applyResult, images *backoff, now time.Time) o
 		}
 		for _, s := range acts.Starts {
 			out.Waiting[s.Container.Name] = w
+			if res.VolumesFailed != "" {
+				out.createFailed(s.Container.Name, w)
+			}
 		}
-		wake(retryInterval)
+		if res.VolumesFailed != "" {
+			wake(syncErrorBackoff)
+		} else {
+			wake(retryInterval)
+		}
 		return out
 	}
 	pulls := map[string]bool{}
@@ -105,11 +115,21 @@ func settle(acts *podActions, res applyResult, images *backoff, now time.Time) o
 			}
 		case r.Waiting.Reason == reasonImagePullBackOff:
 			wake(s.PullBackoff)
+		case createFailed(r.Waiting):
+			out.createFailed(s.Container.Name, r.Waiting)
+			wake(syncErrorBackoff)
 		default:
 			wake(retryInterval)
 		}
 	}
 	return out
+}
+
+func (o *outcome) createFailed(name string, w status.Waiting) {
+	if o.CreateFailed == nil {
+		o.CreateFailed = map[string]status.Waiting{}
+	}
+	o.CreateFailed[name] = w
 }
 
 // nextReasons updates the kubelet's reason cache after a sync: why each

@@ -57,10 +57,24 @@ func TestSettle(t *testing.T) {
 			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonImagePullBackOff}}, Wake: 4 * time.Second},
 		},
 		{
-			name: "a container that could not be created is retried in a second",
+			name: "a container that could not be created waits the kubelet's sync backoff",
 			acts: podActions{Starts: []containerStart{{Container: a}}, Waiting: map[string]status.Waiting{}, Wake: time.Minute},
 			res:  applyResult{Starts: []startResult{{Waiting: status.Waiting{Reason: reasonCreateContainerError, Message: "no such file"}}}},
-			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "no such file"}}, Wake: retryInterval},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "no such file"}}, Wake: syncErrorBackoff,
+				CreateFailed: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "no such file"}}},
+		},
+		{
+			name: "a config that cannot be made waits the sync backoff too",
+			acts: podActions{Starts: []containerStart{{Container: a}}, Waiting: map[string]status.Waiting{}},
+			res:  applyResult{Starts: []startResult{{Waiting: status.Waiting{Reason: reasonCreateContainerConfigError, Message: "key not found"}}}},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonCreateContainerConfigError, Message: "key not found"}}, Wake: syncErrorBackoff,
+				CreateFailed: map[string]status.Waiting{"a": {Reason: reasonCreateContainerConfigError, Message: "key not found"}}},
+		},
+		{
+			name: "a failed start is retried soon: its exited instance goes through the crash-loop backoff",
+			acts: podActions{Starts: []containerStart{{Container: a}}, Waiting: map[string]status.Waiting{}},
+			res:  applyResult{Starts: []startResult{{Waiting: status.Waiting{Reason: reasonRunContainerError, Message: "exec: no such file"}}}},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonRunContainerError, Message: "exec: no such file"}}, Wake: retryInterval},
 		},
 		{
 			name: "a failed sandbox leaves every start ContainerCreating",
@@ -69,10 +83,11 @@ func TestSettle(t *testing.T) {
 			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: status.ReasonContainerCreating}, "b": {Reason: status.ReasonContainerCreating}}, Wake: retryInterval},
 		},
 		{
-			name: "failed volumes are a CreateContainerError",
+			name: "failed volumes are a CreateContainerError and wait the sync backoff",
 			acts: podActions{Starts: []containerStart{{Container: a}}, Waiting: map[string]status.Waiting{}},
 			res:  applyResult{VolumesFailed: "hostPath /x is not a directory"},
-			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "hostPath /x is not a directory"}}, Wake: retryInterval},
+			want: outcome{Waiting: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "hostPath /x is not a directory"}}, Wake: syncErrorBackoff,
+				CreateFailed: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "hostPath /x is not a directory"}}},
 		},
 		{
 			name: "a runtime error retries the sync in a second",

@@ -179,15 +179,16 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 	if err != nil {
 		return "", r, err
 	}
-	failAs := func(reason, msg string, err error) (string, startResult, error) {
+	fail := func(reason, msg string, err error) (string, startResult, error) {
 		w.event(pod, c.Name, v1.EventTypeWarning, eventFailed, "Error: "+msg)
 		return "", startResult{Waiting: status.Waiting{Reason: reason, Message: msg}}, fmt.Errorf("create container %q: %w", c.Name, err)
 	}
-	fail := func(msg string, err error) (string, startResult, error) {
-		return failAs(reasonCreateContainerError, msg, err)
-	}
+	// As the kubelet: what fails before the runtime is asked (the log
+	// directory, env, mounts: generateContainerConfig) is a
+	// CreateContainerConfigError; the runtime's refusal a
+	// CreateContainerError.
 	if err := os.MkdirAll(filepath.Join(pc.Sandbox.LogDirectory, c.Name), 0o755); err != nil {
-		return fail(err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	// As the kubelet's generateContainerConfig: runAsNonRoot is checked
 	// against the image's user before anything is created.
@@ -195,15 +196,15 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 	var username string
 	if needsImageUser(pod, c) {
 		if uid, username, err = w.imageUser(ctx, image); err != nil {
-			return failAs(reasonCreateContainerConfigError, err.Error(), err)
+			return fail(reasonCreateContainerConfigError, err.Error(), err)
 		}
 	}
 	if err := verifyRunAsNonRoot(pod, c, uid, username); err != nil {
-		return failAs(reasonCreateContainerConfigError, err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	cfg, err := containerConfig(pc, c, s.Init, s.RestartCount, image)
 	if err != nil {
-		return failAs(reasonCreateContainerConfigError, err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	env := make(map[string]string, len(cfg.Envs))
 	for _, kv := range cfg.Envs {
@@ -212,12 +213,12 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 	mounts, err := w.m.cfg.Volumes.Mounts(pod, c, pc.Volumes, env, w.m.cfg.RecursiveReadOnlyHandlers[sandbox.RuntimeHandler(pod)])
 	if err != nil {
 		// As the kubelet: makeMounts fails the container's config.
-		return failAs(reasonCreateContainerConfigError, err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	cfg.Mounts = mounts
 	hosts, err := w.hostsMount(pc, c)
 	if err != nil {
-		return fail(err.Error(), err)
+		return fail(reasonCreateContainerConfigError, err.Error(), err)
 	}
 	if hosts != nil {
 		cfg.Mounts = append(cfg.Mounts, hosts)
@@ -226,13 +227,13 @@ func (w *worker) createContainer(ctx context.Context, pc podContext, sandboxID s
 		path, err := w.m.cfg.Volumes.TerminationMessageFile(pod.UID, c.Name, s.RestartCount)
 		if err != nil {
 			err = fmt.Errorf("create termination message file: %w", err)
-			return fail(err.Error(), err)
+			return fail(reasonCreateContainerConfigError, err.Error(), err)
 		}
 		cfg.Mounts = append(cfg.Mounts, &runtimeapi.Mount{ContainerPath: c.TerminationMessagePath, HostPath: path})
 	}
 	id, err := w.m.cfg.Runtime.CreateContainer(ctx, sandboxID, cfg, pc.Sandbox)
 	if err != nil {
-		return fail(runtime.Message(err), err)
+		return fail(reasonCreateContainerError, runtime.Message(err), err)
 	}
 	w.event(pod, c.Name, v1.EventTypeNormal, eventCreated, "Created container: "+c.Name)
 	return id, startResult{}, nil

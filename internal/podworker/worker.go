@@ -56,6 +56,8 @@ type worker struct {
 	// reasons is the kubelet's reason cache: why each container last could
 	// not run, until it starts again.
 	reasons map[string]status.Waiting
+	// createFailures are the containers waiting out a failed create.
+	createFailures map[string]createFailure
 
 	pub publication
 }
@@ -175,6 +177,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 			StartTime:        w.startTime,
 			Probes:           w.probeVerdicts(obs),
 			DeadlineReported: w.deadlineReported,
+			CreateFailures:   w.createFailures,
 		})
 		for _, e := range acts.Events {
 			w.event(pod, e.Container, e.Type, e.Reason, e.Message)
@@ -183,6 +186,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.reasons = nextReasons(w.reasons, &acts, applyResult{}, outcome{Waiting: acts.Waiting})
 		if !acts.acts() {
 			w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
+			w.refreshVolumes(pod, &acts)
 			return acts.Wake
 		}
 		res := w.apply(ctx, pod, obs, &acts)
@@ -193,6 +197,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
 		out := settle(&acts, res, w.images, w.m.clock.Now())
 		w.reasons = nextReasons(w.reasons, &acts, res, out)
+		w.createFailures = nextCreateFailures(w.createFailures, &acts, out, w.m.clock.Now())
 		for _, name := range out.Restarted {
 			w.crash.next(name, now)
 		}

@@ -27,6 +27,7 @@ func validateNodeSupport(spec *v1.PodSpec, p *field.Path) field.ErrorList {
 		errs = append(errs, validateEmptyDirMedium(&spec.Volumes[i].VolumeSource, p.Child("volumes").Index(i))...)
 		errs = append(errs, validateDiskSizeLimit(&spec.Volumes[i].VolumeSource, p.Child("volumes").Index(i))...)
 	}
+	errs = append(errs, validateVolumeSupport(spec, p)...)
 	if spec.OS != nil && spec.OS.Name == v1.Windows {
 		errs = append(errs, field.NotSupported(p.Child("os").Child("name"), spec.OS.Name, []v1.OSName{v1.Linux}))
 	}

@@ -38,8 +38,16 @@ func (m *Manager) PodDir(uid types.UID) string {
 	return filepath.Join(m.root, podsDir, string(uid))
 }
 
-// Volumes maps each volume name of a pod to its path on the node.
-type Volumes map[string]string
+// Volumes maps each volume name of a pod to where it is on the node.
+type Volumes map[string]Volume
+
+// Volume is one volume set up on the node.
+type Volume struct {
+	Path string
+	// ReadOnly is set for the volumes the kubelet always mounts read-only
+	// (downwardAPI, projected).
+	ReadOnly bool
+}
 
 // Setup makes every volume of the pod that the node provides and returns
 // where each is. It is idempotent: a volume already set up is reused, so
@@ -48,20 +56,27 @@ func (m *Manager) Setup(pod *v1.Pod) (Volumes, error) {
 	vols := Volumes{}
 	for i := range pod.Spec.Volumes {
 		vol := &pod.Spec.Volumes[i]
+		kind, src, projected := downwardAPISource(vol)
 		switch {
 		case vol.EmptyDir != nil:
 			path := filepath.Join(m.PodDir(pod.UID), volumesDir, emptyDirKind, vol.Name)
 			if err := setupEmptyDir(path, vol.EmptyDir); err != nil {
 				return nil, fmt.Errorf("volume %q (emptyDir): %w", vol.Name, err)
 			}
-			vols[vol.Name] = path
+			vols[vol.Name] = Volume{Path: path}
 		case vol.HostPath != nil:
 			if err := checkHostPath(vol.HostPath); err != nil {
 				return nil, fmt.Errorf("volume %q (hostPath): %w", vol.Name, err)
 			}
-			vols[vol.Name] = vol.HostPath.Path
+			vols[vol.Name] = Volume{Path: vol.HostPath.Path}
+		case projected:
+			path := filepath.Join(m.PodDir(pod.UID), volumesDir, kind, vol.Name)
+			if err := m.setupDownwardAPI(pod, path, src); err != nil {
+				return nil, fmt.Errorf("volume %q (%s): %w", vol.Name, volumeSourceName(vol), err)
+			}
+			vols[vol.Name] = Volume{Path: path, ReadOnly: true}
 		default:
-			return nil, fmt.Errorf("volume %q: only emptyDir and hostPath volumes are supported on a minikubelet node", vol.Name)
+			return nil, fmt.Errorf("volume %q: only emptyDir, hostPath, downwardAPI and projected volumes can be mounted on a minikubelet node", vol.Name)
 		}
 	}
 	return vols, nil
@@ -172,18 +187,18 @@ func (m *Manager) Mounts(pod *v1.Pod, c *v1.Container, vols Volumes, env map[str
 	var out []*runtimeapi.Mount
 	for i := range c.VolumeMounts {
 		vm := &c.VolumeMounts[i]
-		host, ok := vols[vm.Name]
+		vol, ok := vols[vm.Name]
 		if !ok {
 			return nil, fmt.Errorf("volumeMount %q: no such volume", vm.Name)
 		}
-		host, err := m.mountSubPath(pod, c, i, vm, host, env)
+		host, err := m.mountSubPath(pod, c, i, vm, vol.Path, env)
 		if err != nil {
 			return nil, err
 		}
 		mount := &runtimeapi.Mount{
 			ContainerPath: vm.MountPath,
 			HostPath:      host,
-			Readonly:      vm.ReadOnly,
+			Readonly:      vm.ReadOnly || vol.ReadOnly,
 			Propagation:   propagation(vm.MountPropagation),
 		}
 		if rro := vm.RecursiveReadOnly; rro != nil && vm.ReadOnly {
@@ -244,16 +259,18 @@ func ReadTerminationMessage(path string) (string, error) {
 // Cleanup unmounts and removes everything of the pod on the node.
 func (m *Manager) Cleanup(uid types.UID) error {
 	dir := m.PodDir(uid)
-	emptyDirs := filepath.Join(dir, volumesDir, emptyDirKind)
-	entries, err := os.ReadDir(emptyDirs)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	for _, e := range entries {
-		p := filepath.Join(emptyDirs, e.Name())
-		if mounted, err := isMountPoint(p); err == nil && mounted {
-			if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
-				return fmt.Errorf("unmount %s: %w", p, err)
+	for _, kind := range []string{emptyDirKind, downwardAPIKind, projectedKind} {
+		kindDir := filepath.Join(dir, volumesDir, kind)
+		entries, err := os.ReadDir(kindDir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		for _, e := range entries {
+			p := filepath.Join(kindDir, e.Name())
+			if mounted, err := isMountPoint(p); err == nil && mounted {
+				if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
+					return fmt.Errorf("unmount %s: %w", p, err)
+				}
 			}
 		}
 	}

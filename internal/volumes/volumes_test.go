@@ -62,8 +62,8 @@ func TestSetup_HostPathTypeChecks(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Setup: %v", err)
 				}
-				if vols["h"] != tt.path {
-					t.Fatalf("volume path %q, want %q", vols["h"], tt.path)
+				if vols["h"].Path != tt.path {
+					t.Fatalf("volume path %q, want %q", vols["h"].Path, tt.path)
 				}
 				return
 			}
@@ -91,8 +91,8 @@ func TestSetup_EmptyDirSurvivesAndIsRemovedWithThePod(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := filepath.Join(root, "pods", "uid2", "volumes", "kubernetes.io~empty-dir", "data")
-	if vols["data"] != want {
-		t.Fatalf("emptyDir at %q, want %q", vols["data"], want)
+	if vols["data"].Path != want {
+		t.Fatalf("emptyDir at %q, want %q", vols["data"].Path, want)
 	}
 	if st, _ := os.Stat(want); st.Mode().Perm() != 0o777 {
 		t.Fatalf("emptyDir mode %v, want 0777", st.Mode().Perm())
@@ -137,7 +137,7 @@ func TestMounts(t *testing.T) {
 		{Name: "v", MountPath: "/rro", ReadOnly: true, RecursiveReadOnly: &enabled},
 		{Name: "v", MountPath: "/maybe", ReadOnly: true, RecursiveReadOnly: &ifPossible},
 	}}
-	mounts, err := m.Mounts(pod, c, Volumes{"v": vol}, nil, false)
+	mounts, err := m.Mounts(pod, c, Volumes{"v": {Path: vol}}, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestMounts(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(sub, "f")); err != nil || string(data) != "x" {
 		t.Fatalf("the subPath mount shows %q (%v), want the subPath's file", data, err)
 	}
-	if maybe, _ := m.Mounts(pod, &v1.Container{Name: "b", VolumeMounts: c.VolumeMounts[5:]}, Volumes{"v": vol}, nil, true); !maybe[0].RecursiveReadOnly {
+	if maybe, _ := m.Mounts(pod, &v1.Container{Name: "b", VolumeMounts: c.VolumeMounts[5:]}, Volumes{"v": {Path: vol}}, nil, true); !maybe[0].RecursiveReadOnly {
 		t.Error("IfPossible is not recursive where the handler supports it")
 	}
 	if _, err := m.Mounts(pod, &v1.Container{VolumeMounts: []v1.VolumeMount{{Name: "nope", MountPath: "/x"}}}, Volumes{}, nil, false); err == nil {
@@ -231,7 +231,7 @@ func TestMounts_SubPathsStayInsideTheVolume(t *testing.T) {
 				tt.setup(vol)
 			}
 			tt.vm.Name, tt.vm.MountPath = "v", "/x"
-			mounts, err := m.Mounts(pod, &v1.Container{Name: "app", VolumeMounts: []v1.VolumeMount{tt.vm}}, Volumes{"v": vol}, tt.env, false)
+			mounts, err := m.Mounts(pod, &v1.Container{Name: "app", VolumeMounts: []v1.VolumeMount{tt.vm}}, Volumes{"v": {Path: vol}}, tt.env, false)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one with %q", err, tt.wantErr)
@@ -255,7 +255,7 @@ func TestMounts_MissingSubPathGetsTheVolumesMode(t *testing.T) {
 	vol := t.TempDir()
 	os.Chmod(vol, 0o777)
 	c := &v1.Container{Name: "app", VolumeMounts: []v1.VolumeMount{{Name: "v", MountPath: "/x", SubPath: "a/b"}}}
-	if _, err := m.Mounts(pod, c, Volumes{"v": vol}, nil, false); err != nil {
+	if _, err := m.Mounts(pod, c, Volumes{"v": {Path: vol}}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"a", "a/b"} {
