@@ -453,7 +453,8 @@ var badManifests = []struct {
 	{"bad hostPath type", podYAML(oneContainer + "  volumes:\n  - name: h\n    hostPath:\n      path: /var/run/x.sock\n      type: Sock\n"), `spec.volumes[0].hostPath.type: Unsupported value: "Sock": supported values: "", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"`},
 	{"hostPath without path", podYAML(oneContainer + "  volumes:\n  - name: h\n    hostPath:\n      type: Directory\n"), "spec.volumes[0].hostPath.path: Required value"},
 	{"hostPath with ..", podYAML(oneContainer + "  volumes:\n  - name: h\n    hostPath:\n      path: /var/../etc\n"), `spec.volumes[0].hostPath.path: Invalid value: "/var/../etc": must not contain '..'`},
-	{"bad emptyDir medium", podYAML(oneContainer + "  volumes:\n  - name: e\n    emptyDir:\n      medium: Disk\n"), `spec.volumes[0].emptyDir.medium: Unsupported value: "Disk": supported values: "", "Memory", "HugePages", "HugePages-<size>"`},
+	{"bad emptyDir medium", podYAML(oneContainer + "  volumes:\n  - name: e\n    emptyDir:\n      medium: Disk\n"), `spec.volumes[0].emptyDir.medium: Unsupported value: "Disk": supported values: "", "Memory"`},
+	{"hugepages emptyDir", podYAML(oneContainer + "  volumes:\n  - name: e\n    emptyDir:\n      medium: HugePages\n"), `spec.volumes[0].emptyDir.medium: Invalid value: "HugePages": this node does not mount hugetlbfs volumes for pods`},
 	{"downwardAPI bad field", podYAML(oneContainer + "  volumes:\n  - name: d\n    downwardAPI:\n      items:\n      - path: x\n        fieldRef:\n          fieldPath: spec.nodeName\n"), `spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: Unsupported value: "spec.nodeName"`},
 	// Environment.
 	{"env without name", podYAML("  containers:\n  - name: app\n    image: busybox\n    env:\n    - value: x\n"), "spec.containers[0].env[0].name: Required value"},

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-var supportedEmptyDirMedia = []string{"", string(v1.StorageMediumMemory), string(v1.StorageMediumHugePages), string(v1.StorageMediumHugePagesPrefix) + "<size>"}
+var supportedEmptyDirMedia = []string{"", string(v1.StorageMediumMemory)}
 
 // validateNodeSupport checks what this node can run, beyond the API
 // server's validation.
@@ -137,8 +137,15 @@ func validateEmptyDirMedium(src *v1.VolumeSource, p *field.Path) field.ErrorList
 		return nil
 	}
 	m := src.EmptyDir.Medium
-	if m != v1.StorageMediumDefault && m != v1.StorageMediumMemory && m != v1.StorageMediumHugePages && !strings.HasPrefix(string(m), string(v1.StorageMediumHugePagesPrefix)) {
-		return field.ErrorList{field.NotSupported(p.Child("emptyDir").Child("medium"), m, supportedEmptyDirMedia)}
+	mp := p.Child("emptyDir").Child("medium")
+	switch {
+	case m == v1.StorageMediumHugePages || strings.HasPrefix(string(m), string(v1.StorageMediumHugePagesPrefix)):
+		// The kubelet mounts a hugetlbfs here; this node mounts none (its
+		// huge page pools are not offered to pods), so the volume would be
+		// a plain directory.
+		return field.ErrorList{field.Invalid(mp, m, "this node does not mount hugetlbfs volumes for pods; use medium Memory (tmpfs) or the default (disk)")}
+	case m != v1.StorageMediumDefault && m != v1.StorageMediumMemory:
+		return field.ErrorList{field.NotSupported(mp, m, supportedEmptyDirMedia)}
 	}
 	return nil
 }
