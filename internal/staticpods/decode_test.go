@@ -454,6 +454,7 @@ var badManifests = []struct {
 	{"hostPath without path", podYAML(oneContainer + "  volumes:\n  - name: h\n    hostPath:\n      type: Directory\n"), "spec.volumes[0].hostPath.path: Required value"},
 	{"hostPath with ..", podYAML(oneContainer + "  volumes:\n  - name: h\n    hostPath:\n      path: /var/../etc\n"), `spec.volumes[0].hostPath.path: Invalid value: "/var/../etc": must not contain '..'`},
 	{"bad emptyDir medium", podYAML(oneContainer + "  volumes:\n  - name: e\n    emptyDir:\n      medium: Disk\n"), `spec.volumes[0].emptyDir.medium: Unsupported value: "Disk": supported values: "", "Memory"`},
+	{"FQDN hostname with a subdomain", podYAML(oneContainer + "  subdomain: web\n  setHostnameAsFQDN: true\n"), `spec.setHostnameAsFQDN: Forbidden: this node has no cluster domain`},
 	{"hugepages emptyDir", podYAML(oneContainer + "  volumes:\n  - name: e\n    emptyDir:\n      medium: HugePages\n"), `spec.volumes[0].emptyDir.medium: Invalid value: "HugePages": this node does not mount hugetlbfs volumes for pods`},
 	{"downwardAPI bad field", podYAML(oneContainer + "  volumes:\n  - name: d\n    downwardAPI:\n      items:\n      - path: x\n        fieldRef:\n          fieldPath: spec.nodeName\n"), `spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: Unsupported value: "spec.nodeName"`},
 	// Environment.

@@ -82,6 +82,8 @@ var refusedValues = map[string]refusedValue{
 		value: []v1.VolumeDevice{{Name: "scratch", DevicePath: "/dev/xvdb"}},
 		want:  "can only use volume source type of PersistentVolumeClaim or Ephemeral",
 	},
+	// Merge is what containerd 1.6 does; Strict it cannot.
+	"v1.PodSecurityContext.supplementalGroupsPolicy": {value: ptrTo(v1.SupplementalGroupsPolicyStrict)},
 	// Default is the default; Unmasked needs hostUsers false.
 	"v1.SecurityContext.procMount": {value: ptrTo(v1.UnmaskedProcMount), want: "`hostUsers` must be false"},
 }

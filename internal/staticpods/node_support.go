@@ -31,7 +31,40 @@ func validateNodeSupport(spec *v1.PodSpec, p *field.Path) field.ErrorList {
 	if spec.OS != nil && spec.OS.Name == v1.Windows {
 		errs = append(errs, field.NotSupported(p.Child("os").Child("name"), spec.OS.Name, []v1.OSName{v1.Linux}))
 	}
+	errs = append(errs, validateHostnameSupport(spec, p)...)
+	if sc := spec.SecurityContext; sc != nil && sc.SupplementalGroupsPolicy != nil && *sc.SupplementalGroupsPolicy != v1.SupplementalGroupsPolicyMerge {
+		// As the kubelet on a runtime without the feature
+		// (SupplementalGroupsPolicyNotSupported); containerd 1.6 only merges.
+		errs = append(errs, field.Forbidden(p.Child("securityContext", "supplementalGroupsPolicy"),
+			"containerd 1.6 on this node only merges the image's groups (Merge); Strict needs containerd 2.0 or later"))
+	}
+	if _, ok := podLimits(spec)[v1.ResourceEphemeralStorage]; ok {
+		errs = append(errs, field.Forbidden(p.Child("resources", "limits").Key(string(v1.ResourceEphemeralStorage)), localStorageUnenforced))
+	}
 	return errs
+}
+
+// validateHostnameSupport refuses the hostname fields this node does not
+// apply yet, rather than run the pod under another hostname than the
+// kubelet would give it.
+func validateHostnameSupport(spec *v1.PodSpec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if spec.HostnameOverride != nil {
+		errs = append(errs, field.Forbidden(p.Child("hostnameOverride"), "not supported by this node yet; set spec.hostname instead"))
+	}
+	if spec.SetHostnameAsFQDN != nil && *spec.SetHostnameAsFQDN && spec.Subdomain != "" {
+		errs = append(errs, field.Forbidden(p.Child("setHostnameAsFQDN"),
+			"this node has no cluster domain to make the pod's FQDN from; leave it unset (the hostname is spec.hostname)"))
+	}
+	return errs
+}
+
+// podLimits are the pod-level resource limits, if any.
+func podLimits(spec *v1.PodSpec) v1.ResourceList {
+	if spec.Resources == nil {
+		return nil
+	}
+	return spec.Resources.Limits
 }
 
 func validateContainersSupport(containers []v1.Container, init bool, p *field.Path) field.ErrorList {

@@ -63,6 +63,11 @@ func (m *Manager) Setup(pod *v1.Pod) (Volumes, error) {
 			if err := setupEmptyDir(path, vol.EmptyDir); err != nil {
 				return nil, fmt.Errorf("volume %q (emptyDir): %w", vol.Name, err)
 			}
+			if sc := pod.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
+				if err := setVolumeOwnership(path, *sc.FSGroup); err != nil {
+					return nil, fmt.Errorf("volume %q (emptyDir): give it to fsGroup %d: %w", vol.Name, *sc.FSGroup, err)
+				}
+			}
 			vols[vol.Name] = Volume{Path: path}
 		case vol.HostPath != nil:
 			if err := checkHostPath(vol.HostPath); err != nil {
@@ -105,6 +110,34 @@ func setupEmptyDir(path string, src *v1.EmptyDirVolumeSource) error {
 		return fmt.Errorf("mount tmpfs at %s: %w", path, err)
 	}
 	return nil
+}
+
+// setVolumeOwnership gives a writable volume to the pod's fsGroup as the
+// kubelet's SetVolumeOwnership (pkg/volume/volume_linux.go) does at every
+// mount: each file and directory gets the group and group read-write
+// (0660), directories also setgid and group execute, symlinks are only
+// re-grouped.
+func setVolumeOwnership(root string, fsGroup int64) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := os.Lchown(path, -1, int(fsGroup)); err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		mask := fs.FileMode(0o660)
+		if d.IsDir() {
+			mask |= fs.ModeSetgid | 0o110
+		}
+		return os.Chmod(path, info.Mode()|mask)
+	})
 }
 
 // isMountPoint reports whether path is on another device than its parent.

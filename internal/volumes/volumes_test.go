@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -281,5 +282,40 @@ func TestTerminationMessageFile(t *testing.T) {
 	}
 	if msg, err := ReadTerminationMessage(path + ".missing"); msg != "" || err != nil {
 		t.Fatalf("a missing file gave %q, %v; want an empty message", msg, err)
+	}
+}
+
+func TestSetup_EmptyDirIsGivenToTheFSGroup(t *testing.T) {
+	m := NewManager(t.TempDir())
+	group := int64(2345)
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{UID: "u1"}, Spec: v1.PodSpec{
+		SecurityContext: &v1.PodSecurityContext{FSGroup: &group},
+		Volumes:         []v1.Volume{{Name: "data", VolumeSource: v1.VolumeSource{EmptyDir: &v1.EmptyDirVolumeSource{}}}},
+	}}
+	vols, err := m.Setup(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := vols["data"].Path
+	// A file a container wrote before it restarted is given to the group
+	// at the next setup, as the kubelet's SetVolumeOwnership at each mount.
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Setup(pod); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]os.FileMode{dir: 0o777 | os.ModeDir | os.ModeSetgid, file: 0o660} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", path, fi.Mode(), want)
+		}
+		if gid := fi.Sys().(*syscall.Stat_t).Gid; gid != uint32(group) {
+			t.Errorf("%s: group %d, want the fsGroup %d", path, gid, group)
+		}
 	}
 }
