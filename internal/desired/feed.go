@@ -45,9 +45,10 @@ type Config struct {
 // Feed hands snapshots on. Its state belongs to the goroutine running Run.
 type Feed struct {
 	cfg Config
-	// seen holds the UIDs already handed over, to record why an edit
-	// replaced a pod once, when its new version first appears.
-	seen map[types.UID]bool
+	// seen holds the version (config.seen) of each pod UID already handed
+	// over, to record why an edit replaced or updated a pod once, when its
+	// new version first appears.
+	seen map[types.UID]string
 }
 
 // New returns a Feed for cfg.
@@ -55,7 +56,7 @@ func New(cfg Config) *Feed {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}
-	return &Feed{cfg: cfg, seen: map[types.UID]bool{}}
+	return &Feed{cfg: cfg, seen: map[types.UID]string{}}
 }
 
 // Run hands on every snapshot it receives until ctx ends; it returns nil.
@@ -71,15 +72,24 @@ func (f *Feed) Run(ctx context.Context, snapshots <-chan staticpods.Snapshot) er
 }
 
 func (f *Feed) feed(snap staticpods.Snapshot) {
-	seen := make(map[types.UID]bool, len(snap.Manifests))
+	seen := make(map[types.UID]string, len(snap.Manifests))
 	pods := make([]*v1.Pod, 0, len(snap.Manifests))
 	for _, m := range snap.Manifests {
 		pods = append(pods, m.Pod)
-		seen[m.Pod.UID] = true
-		if !f.seen[m.Pod.UID] && len(m.Changes) > 0 {
-			f.cfg.Events.Record(m.Pod, "", v1.EventTypeNormal, reasonManifestChanged,
-				fmt.Sprintf("Manifest %s was edited; the pod was replaced for changes in %s", m.Path, strings.Join(m.Changes, ", ")), f.cfg.Clock.Now())
+		version := m.Pod.Annotations[staticpods.ConfigFirstSeenAnnotationKey]
+		seen[m.Pod.UID] = version
+		before, known := f.seen[m.Pod.UID]
+		if known && before == version || len(m.Changes) == 0 {
+			continue
 		}
+		// A pod whose manifest gives its uid keeps it: it is updated in
+		// place, its changed containers restarted.
+		how := "replaced"
+		if known {
+			how = "updated"
+		}
+		f.cfg.Events.Record(m.Pod, "", v1.EventTypeNormal, reasonManifestChanged,
+			fmt.Sprintf("Manifest %s was edited; the pod was %s for changes in %s", m.Path, how, strings.Join(m.Changes, ", ")), f.cfg.Clock.Now())
 	}
 	f.seen = seen
 	f.cfg.View.Set(view(snap))

@@ -42,10 +42,13 @@ const maxDeadInstances = 1
 // running), then every app container; exited containers restart per the
 // restart policy, through the backoff; a container whose liveness or
 // startup probe failed is killed and, when the policy allows, started
-// again in the same sync; a pod whose regular containers are all done
-// stops what still runs (sidecars) and its sandbox.
+// again in the same sync; so is a running regular container whose spec
+// changed (a manifest that keeps its uid was edited), whatever the policy;
+// a sandbox whose network namespace the pod no longer asks for is
+// replaced; a pod whose regular containers are all done stops what still
+// runs (sidecars) and its sandbox.
 func computeActions(in decisionInput) podActions {
-	d := decider{in: in, latest: latestByName(in.Observed.Containers), killed: map[string]bool{}}
+	d := decider{in: in, latest: latestByName(in.Observed.Containers), killed: map[string]bool{}, changed: map[string]bool{}}
 	d.acts.Waiting = map[string]status.Waiting{}
 	d.collectGarbage()
 	sandboxes := in.Observed.Sandboxes
@@ -60,7 +63,7 @@ func computeActions(in decisionInput) podActions {
 	case d.finishedBefore():
 		d.finish()
 		return d.acts
-	case len(sandboxes) == 0 || !sandboxes[0].Ready:
+	case len(sandboxes) == 0 || !sandboxes[0].Ready || sandboxChanged(in.Pod, sandboxes[0]):
 		d.replaceSandbox()
 		return d.acts
 	}
@@ -90,9 +93,11 @@ func computeActions(in decisionInput) podActions {
 type decider struct {
 	in     decisionInput
 	latest map[string][]containerRecord
-	// killed names the containers this plan kills for their probes.
-	killed map[string]bool
-	acts   podActions
+	// killed names the containers this plan kills for their probes or
+	// their changed spec; changed those of the second kind, which start
+	// again whatever the restart policy.
+	killed, changed map[string]bool
+	acts            podActions
 }
 
 func (d *decider) pod() *v1.Pod { return d.in.Pod }
@@ -147,21 +152,33 @@ func (d *decider) finishedBefore() bool {
 	return true
 }
 
-// killUnhealthy kills running containers whose liveness or startup probe
-// failed, and plans their restart when the pod's policy allows it, as the
-// kubelet does in one pass.
+// killUnhealthy kills running containers whose spec changed, or whose
+// liveness or startup probe failed, and plans their restart (for a probe,
+// when the pod's policy allows it), as the kubelet's computePodActions
+// does in one pass.
 func (d *decider) killUnhealthy() {
 	for _, c := range d.in.Observed.Containers {
 		if c.State == status.ContainerUnknown {
 			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: "container is in an unknown state"})
 			continue
 		}
-		v, ok := d.in.Probes[c.ID]
-		if c.State != status.ContainerRunning || !ok || !v.Failed {
+		if c.State != status.ContainerRunning {
 			continue
 		}
 		spec := containerSpec(d.pod(), c.Name)
 		if spec == nil || d.newest(c.Name).ID != c.ID {
+			continue
+		}
+		if definitionChanged(spec, c) {
+			// As the kubelet's containerChanged: restarted regardless of
+			// the restart policy, with the pod's grace period.
+			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name,
+				Message: fmt.Sprintf("Container %s definition changed, will be restarted", c.Name)})
+			d.killed[c.Name], d.changed[c.Name] = true, true
+			continue
+		}
+		v, ok := d.in.Probes[c.ID]
+		if !ok || !v.Failed {
 			continue
 		}
 		grace := probes.TerminationGracePeriod(v.FailedKind, spec, podGracePeriod(d.pod()))
@@ -172,6 +189,21 @@ func (d *decider) killUnhealthy() {
 		d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name, Message: msg, GracePeriod: &grace})
 		d.killed[c.Name] = true
 	}
+}
+
+// definitionChanged reports whether a regular container's instance was
+// made from another spec than the pod's (its hash annotation differs). An
+// instance without the annotation is taken as it is.
+func definitionChanged(spec *v1.Container, c containerRecord) bool {
+	return !c.Init && c.Hash != "" && c.Hash != containerHash(spec)
+}
+
+// sandboxChanged reports whether the pod's ready sandbox no longer fits its
+// spec: as the kubelet's podSandboxChanged, when the pod asks for the
+// node's network namespace and the sandbox has its own, or the other way
+// round.
+func sandboxChanged(pod *v1.Pod, s sandboxRecord) bool {
+	return s.HostNetwork != nil && *s.HostNetwork != pod.Spec.HostNetwork
 }
 
 // restartsAfterKill reports whether a container killed for its probe
@@ -287,7 +319,7 @@ func (d *decider) appContainer(c *v1.Container) bool {
 	case latest == nil:
 		d.start(c, false)
 	case d.killed[c.Name]:
-		if d.restartsAfterKill(c) {
+		if d.changed[c.Name] || d.restartsAfterKill(c) {
 			d.start(c, false)
 		}
 	case latest.State == status.ContainerRunning, latest.State == status.ContainerUnknown:

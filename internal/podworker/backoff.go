@@ -96,3 +96,8 @@ func (b *backoff) seed(key string, restarts int, lastRestart time.Time) {
 	}
 	b.entries[key] = &backoffEntry{period: min(period, b.max), lastUpdate: lastRestart}
 }
+
+// forget drops key's entry: its next restart is immediate.
+func (b *backoff) forget(key string) {
+	delete(b.entries, key)
+}

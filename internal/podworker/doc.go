@@ -17,5 +17,7 @@
 // the kubelet stops one: preStop hooks at once, stop signals in the
 // termination order, then the sandbox. On start, the manager adopts what
 // the runtime already has for desired pods and stops what belongs to no
-// desired pod.
+// desired pod. A new version of a desired pod under the same UID (a
+// manifest that gives its uid was edited) goes to the pod's worker, which
+// restarts the containers whose definition changed, as the kubelet does.
 package podworker

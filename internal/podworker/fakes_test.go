@@ -175,10 +175,12 @@ func (r *fakeRuntime) RemovePodSandbox(_ context.Context, id string) error {
 func (r *fakeRuntime) PodSandboxStatus(_ context.Context, id string, _ bool) (*runtimeapi.PodSandboxStatusResponse, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.sandboxes[id]; !ok {
+	s, ok := r.sandboxes[id]
+	if !ok {
 		return nil, notFound("sandbox", id)
 	}
-	return &runtimeapi.PodSandboxStatusResponse{Status: &runtimeapi.PodSandboxStatus{Id: id, Network: &runtimeapi.PodSandboxNetworkStatus{Ip: "10.0.0.1"}}}, nil
+	return &runtimeapi.PodSandboxStatusResponse{Status: &runtimeapi.PodSandboxStatus{Id: id, Network: &runtimeapi.PodSandboxNetworkStatus{Ip: "10.0.0.1"},
+		Linux: &runtimeapi.LinuxPodSandboxStatus{Namespaces: &runtimeapi.Namespace{Options: s.cfg.GetLinux().GetSecurityContext().GetNamespaceOptions()}}}}, nil
 }
 
 func (r *fakeRuntime) ListPodSandbox(_ context.Context, f *runtimeapi.PodSandboxFilter) ([]*runtimeapi.PodSandbox, error) {

@@ -319,8 +319,25 @@ func (l *lifetimes) reconcile() {
 		l.workers = map[types.UID]*worker{}
 	}
 	for uid, w := range l.workers {
-		if _, ok := l.desired[uid]; !ok || l.drained {
+		pod, ok := l.desired[uid]
+		switch {
+		case !ok || l.drained:
 			w.requestTerminate()
+		case w.orphan:
+			// Stopping; the desired pod starts when it is gone.
+		case w.rejected != nil || podKey(pod) != w.podKey:
+			// A refused pod is admitted again; a pod renamed under the
+			// same uid is a new pod: both start anew once this is gone.
+			if w.differs(pod) {
+				w.requestTerminate()
+			} else {
+				w.update(pod)
+			}
+		default:
+			// The same UID with a new spec (a manifest that gives its
+			// uid was edited): the worker takes it over, as the kubelet's
+			// pod worker takes an UPDATE.
+			w.update(pod)
 		}
 	}
 	l.startDesired()
@@ -378,7 +395,7 @@ func (l *lifetimes) admitted() []*v1.Pod {
 // replacing reports whether another worker still runs a pod of the same
 // namespace and name.
 func (l *lifetimes) replacing(pod *v1.Pod) bool {
-	key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}.String()
+	key := podKey(pod)
 	for uid, w := range l.workers {
 		if uid != pod.UID && w.podKey == key {
 			return true
@@ -425,6 +442,11 @@ func (l *lifetimes) start(w *worker) {
 			}
 		})
 	}()
+}
+
+// podKey is a pod's namespace/name.
+func podKey(pod *v1.Pod) string {
+	return types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}.String()
 }
 
 // orphanPod rebuilds what a worker needs to stop a pod from its sandbox's

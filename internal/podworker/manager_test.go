@@ -278,3 +278,83 @@ func durations(ds []time.Duration) string {
 	}
 	return sb.String()
 }
+
+// A manifest that gives its uid was edited: the same UID comes with a new
+// spec. As the kubelet, the worker takes it over and restarts only the
+// container whose definition changed, in the same sandbox.
+func TestManager_SpecUpdateToTheSameUIDRestartsOnlyTheChangedContainer(t *testing.T) {
+	h := newHarness(t, busybox)
+	h.run()
+	pod := managedPod("u1", v1.RestartPolicyAlways, "a", "b")
+	h.m.SetDesired([]*v1.Pod{pod})
+	a1, b1 := h.runningOne("a"), h.runningOne("b")
+
+	edited := pod.DeepCopy()
+	edited.Spec.Containers[0].Env = []v1.EnvVar{{Name: "GREETING", Value: "bye"}}
+	h.m.SetDesired([]*v1.Pod{edited})
+	var a2 string
+	h.waitFor("a restarted with the new spec", func() bool {
+		ids := h.rt.running("a")
+		if len(ids) == 1 && ids[0] != a1 {
+			a2 = ids[0]
+		}
+		return a2 != ""
+	})
+	if ids := h.rt.running("b"); len(ids) != 1 || ids[0] != b1 || h.rt.stopped(b1) != -1 {
+		t.Fatalf("b running %v (stopped with %d), want %s untouched", ids, h.rt.stopped(b1), b1)
+	}
+	if got := h.rt.stopped(a1); got != 5 {
+		t.Errorf("a stopped with grace %d, want the pod's 5", got)
+	}
+	h.rt.mu.Lock()
+	envs := h.rt.containers[a2].cfg.Envs
+	h.rt.mu.Unlock()
+	if len(envs) == 0 || envs[len(envs)-1].Key != "GREETING" || string(envs[len(envs)-1].Value) != "bye" {
+		t.Errorf("new instance env %v, want GREETING=bye", envs)
+	}
+	runs := 0
+	for _, op := range h.rt.history() {
+		if op == "run sandbox u1" {
+			runs++
+		}
+	}
+	if runs != 1 {
+		t.Errorf("runtime operations %v: want the sandbox kept", h.rt.history())
+	}
+	h.waitFor("status with a's restart", func() bool {
+		for _, cs := range h.status("u1").ContainerStatuses {
+			if cs.Name == "a" {
+				return cs.RestartCount == 1 && cs.State.Running != nil
+			}
+		}
+		return false
+	})
+	if kills := h.events.withReason("Killing"); len(kills) != 1 || kills[0].Message != "Container a definition changed, will be restarted" {
+		t.Errorf("Killing events %+v, want one for a's changed definition", kills)
+	}
+}
+
+// Every snapshot brings new pod pointers: an equal version is no news for
+// the worker, a changed one wakes it.
+func TestWorker_UpdateWakesOnlyForAChangedSpec(t *testing.T) {
+	h := newHarness(t, busybox)
+	pod := managedPod("u1", v1.RestartPolicyAlways, "a")
+	w := newWorker(h.m, pod, false)
+	w.update(pod.DeepCopy())
+	select {
+	case <-w.wakeCh:
+		t.Fatal("an equal version woke the worker")
+	default:
+	}
+	edited := pod.DeepCopy()
+	edited.Spec.Containers[0].Args = []string{"edited"}
+	w.update(edited)
+	if got, _ := w.snapshot(); got != edited {
+		t.Fatal("the worker does not hold the new version")
+	}
+	select {
+	case <-w.wakeCh:
+	default:
+		t.Fatal("a changed version did not wake the worker")
+	}
+}

@@ -27,11 +27,17 @@ type observer struct {
 	uid        string
 	clock      clock.Clock
 	containers map[string]containerRecord // by ID, with the state it was read in
-	sandboxIPs map[string][]string
+	sandboxes  map[string]sandboxStatus   // what a ready sandbox's status said, by ID
+}
+
+// sandboxStatus is what a sandbox's status says that cannot change.
+type sandboxStatus struct {
+	ips         []string
+	hostNetwork *bool
 }
 
 func newObserver(rt runtimeService, uid string, clk clock.Clock) *observer {
-	return &observer{rt: rt, uid: uid, clock: clk, containers: map[string]containerRecord{}, sandboxIPs: map[string][]string{}}
+	return &observer{rt: rt, uid: uid, clock: clk, containers: map[string]containerRecord{}, sandboxes: map[string]sandboxStatus{}}
 }
 
 // observe lists the pod's sandboxes and containers and merges in the exits
@@ -60,11 +66,11 @@ func (o *observer) observe(ctx context.Context, exits map[string]runtime.Exit) (
 		}
 		seenSandboxes[s.Id] = true
 		if rec.Ready {
-			ips, err := o.sandboxAddresses(ctx, s.Id)
+			st, err := o.sandboxStatus(ctx, s.Id)
 			if err != nil && !runtime.IsNotFound(err) {
 				return observation{}, err
 			}
-			rec.IPs = ips
+			rec.IPs, rec.HostNetwork = st.ips, st.hostNetwork
 		}
 		obs.Sandboxes = append(obs.Sandboxes, rec)
 	}
@@ -75,9 +81,9 @@ func (o *observer) observe(ctx context.Context, exits map[string]runtime.Exit) (
 		}
 		return a.CreatedAt.After(b.CreatedAt)
 	})
-	for id := range o.sandboxIPs {
+	for id := range o.sandboxes {
 		if !seenSandboxes[id] {
-			delete(o.sandboxIPs, id)
+			delete(o.sandboxes, id)
 		}
 	}
 	seen := map[string]bool{}
@@ -103,25 +109,29 @@ func (o *observer) observe(ctx context.Context, exits map[string]runtime.Exit) (
 	return obs, nil
 }
 
-func (o *observer) sandboxAddresses(ctx context.Context, id string) ([]string, error) {
-	if ips, ok := o.sandboxIPs[id]; ok {
-		return ips, nil
+func (o *observer) sandboxStatus(ctx context.Context, id string) (sandboxStatus, error) {
+	if st, ok := o.sandboxes[id]; ok {
+		return st, nil
 	}
-	st, err := o.rt.PodSandboxStatus(ctx, id, false)
+	resp, err := o.rt.PodSandboxStatus(ctx, id, false)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox %s status: %w", id, err)
+		return sandboxStatus{}, fmt.Errorf("sandbox %s status: %w", id, err)
 	}
-	var ips []string
-	if n := st.GetStatus().GetNetwork(); n != nil {
+	var st sandboxStatus
+	if n := resp.GetStatus().GetNetwork(); n != nil {
 		if n.Ip != "" {
-			ips = append(ips, n.Ip)
+			st.ips = append(st.ips, n.Ip)
 		}
 		for _, extra := range n.AdditionalIps {
-			ips = append(ips, extra.Ip)
+			st.ips = append(st.ips, extra.Ip)
 		}
 	}
-	o.sandboxIPs[id] = ips
-	return ips, nil
+	if opts := resp.GetStatus().GetLinux().GetNamespaces().GetOptions(); opts != nil {
+		host := opts.Network == runtimeapi.NamespaceMode_NODE
+		st.hostNetwork = &host
+	}
+	o.sandboxes[id] = st
+	return st, nil
 }
 
 func (o *observer) container(ctx context.Context, c *runtimeapi.Container) (containerRecord, error) {

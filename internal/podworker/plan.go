@@ -16,6 +16,9 @@ type sandboxRecord struct {
 	Attempt   uint32
 	CreatedAt time.Time
 	IPs       []string
+	// HostNetwork is whether a ready sandbox shares the node's network
+	// namespace, as its status says; nil when it does not say.
+	HostNetwork *bool
 }
 
 // containerRecord is one container instance the runtime has for the pod.

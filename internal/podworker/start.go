@@ -124,10 +124,11 @@ func (w *worker) createSandbox(ctx context.Context, pod *v1.Pod, cfg *runtimeapi
 		w.event(pod, "", v1.EventTypeWarning, eventFailedCreatePodSandbox, "Failed to create pod sandbox: "+runtime.Message(err))
 		return "", nil, fmt.Errorf("create pod sandbox: %w", err)
 	}
-	ips, err := w.observer.sandboxAddresses(ctx, id)
+	st, err := w.observer.sandboxStatus(ctx, id)
 	if err != nil {
 		return "", nil, err
 	}
+	ips := st.ips
 	w.log.Info("sandbox started", zap.String("sandboxID", id), zap.Strings("ips", ips),
 		zap.Uint32("attempt", cfg.Metadata.Attempt), zap.Duration("took", w.m.clock.Since(start)))
 	return id, ips, nil

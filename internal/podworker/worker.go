@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minikubelet/minikubelet/internal/probes"
@@ -94,6 +95,26 @@ func (w *worker) requestTerminate() {
 	w.wake()
 }
 
+// differs reports whether pod is another version than the worker's.
+func (w *worker) differs(pod *v1.Pod) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pod != pod && !equality.Semantic.DeepEqual(w.pod, pod)
+}
+
+// update hands the worker a new version of its pod (same UID); it syncs
+// it at once. An equal version only replaces the pointer, so that the
+// next comparison is cheap.
+func (w *worker) update(pod *v1.Pod) {
+	changed := w.differs(pod)
+	w.mu.Lock()
+	w.pod = pod
+	w.mu.Unlock()
+	if changed {
+		w.wake()
+	}
+}
+
 func (w *worker) snapshot() (*v1.Pod, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -111,8 +132,13 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		w.event(pod, "", v1.EventTypeWarning, w.rejected.Reason, w.rejected.Message)
 		w.publishRejected(pod, w.rejected)
 	}
+	synced, _ := w.snapshot()
 	for {
 		pod, terminate := w.snapshot()
+		if pod != synced {
+			w.specChanged(synced, pod)
+			synced = pod
+		}
 		if terminate {
 			if w.terminatePod(ctx, pod) {
 				done(w)
@@ -133,6 +159,28 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		case <-w.wakeCh:
 		case <-timer.C():
 		}
+	}
+}
+
+// specChanged forgets what the worker holds against containers whose spec
+// changed: as the kubelet, whose restart backoff is keyed by the
+// container's hash, a fixed spec starts at once, and a container that
+// could not be created is tried again at once.
+func (w *worker) specChanged(old, pod *v1.Pod) {
+	var changed []string
+	for _, list := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			c := &list[i]
+			if before := containerSpec(old, c.Name); before != nil && containerHash(before) == containerHash(c) {
+				continue
+			}
+			changed = append(changed, c.Name)
+			w.crash.forget(c.Name)
+			delete(w.createFailures, c.Name)
+		}
+	}
+	if len(changed) > 0 {
+		w.log.Info("pod spec updated", zap.Strings("changedContainers", changed))
 	}
 }
 

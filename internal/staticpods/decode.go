@@ -26,7 +26,8 @@ import (
 const (
 	// ConfigSourceAnnotationKey names where a pod came from; always FileSource here.
 	ConfigSourceAnnotationKey = "kubernetes.io/config.source"
-	// ConfigHashAnnotationKey holds the pod's UID, the hash of its manifest.
+	// ConfigHashAnnotationKey holds the pod's UID: the hash of its manifest,
+	// or the manifest's own metadata.uid (as the kubelet's applyDefaults).
 	ConfigHashAnnotationKey = "kubernetes.io/config.hash"
 	// ConfigFirstSeenAnnotationKey holds when this version of the pod was
 	// first seen, in RFC 3339 with nanoseconds.
@@ -50,8 +51,9 @@ var podDecoder = func() runtime.Decoder {
 //
 // The pod it returns is what the kubelet would run for this file on node
 // nodeName: defaulted as the API server defaults, named
-// "<metadata.name>-<nodeName>", with spec.nodeName set, the UID a hash of the
-// decoded pod, the node name and path, the config.source and config.hash
+// "<metadata.name>-<nodeName>", with spec.nodeName set, the UID the
+// manifest's metadata.uid or else a hash of the decoded pod, the node name
+// and path, the config.source and config.hash
 // annotations and the kubelet's NoExecute toleration. It does not set the
 // config.seen annotation, which needs a clock. Every error is a
 // *ManifestError naming path.
@@ -85,18 +87,22 @@ func DecodeManifestFor(path string, data []byte, nodeName string, node NodeFeatu
 		return nil, &ManifestError{Path: path, Fields: sortErrors(errs)}
 	}
 
-	uid, err := podUID(pod, nodeName, path)
-	if err != nil {
-		return nil, &ManifestError{Path: path, Err: err}
+	// As the kubelet's applyDefaults: a UID the manifest gives is kept,
+	// only a pod without one gets the hash.
+	if pod.UID == "" {
+		uid, err := podUID(pod, nodeName, path)
+		if err != nil {
+			return nil, &ManifestError{Path: path, Err: err}
+		}
+		pod.UID = uid
 	}
-	pod.UID = uid
 	pod.Name = staticPodName(pod.Name, nodeName)
 	pod.Spec.NodeName = nodeName
 	if pod.Annotations == nil {
 		pod.Annotations = make(map[string]string, 2)
 	}
 	pod.Annotations[ConfigSourceAnnotationKey] = FileSource
-	pod.Annotations[ConfigHashAnnotationKey] = string(uid)
+	pod.Annotations[ConfigHashAnnotationKey] = string(pod.UID)
 	addStaticPodToleration(pod)
 	pod.Status.Phase = v1.PodPending
 	return pod, nil

@@ -2,9 +2,12 @@
 // it are manifests, how a file becomes a *v1.Pod (strict decoding, the API
 // server's defaults, the API server's validation plus the restrictions the
 // kubelet puts on static pods and what this node cannot run), how a pod is
-// named (<metadata.name>-<nodeName>) and given its UID (a hash of the
-// decoded pod, the node name and the file path), and the per-file errors a
-// user needs to see.
+// named (<metadata.name>-<nodeName>) and given its UID (the manifest's
+// metadata.uid, kept as the kubelet keeps it, or else a hash of the decoded
+// pod, the node name and the file path), and the per-file errors a user
+// needs to see. An edit to a manifest without a uid gives a new UID (a new
+// pod); an edit to one with a uid gives the same UID with a new spec and a
+// new config.seen, which the pod workers apply in place.
 //
 // Data enters as files in Config.Dir. Source.Run watches the directory
 // (inotify, plus a periodic full rescan as a safety net) and leaves through
@@ -25,6 +28,7 @@
 // with the same UID, so that its running pod is kept rather than stopped as
 // an orphan.
 //
-// Two files that declare the same pod: the first by file name wins, the
-// second is reported as an error until the first goes away.
+// Two files that declare the same pod (namespace and name, or metadata.uid):
+// the first by file name wins, the second is reported as an error until the
+// first goes away.
 package staticpods

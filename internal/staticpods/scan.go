@@ -179,12 +179,19 @@ func (s *Source) load(p string, data []byte) {
 		s.log.Info("Manifest is valid again", zap.String("file", p))
 	}
 	st.err = nil
-	if st.good != nil && st.good.UID == pod.UID {
-		return // the same pod, written differently: nothing to restart
+	var changes []string
+	if st.good != nil {
+		changes = FieldChanges(st.good, pod)
+		// A manifest without a uid gets a new one with any change; one
+		// with a uid keeps it, and its pod is updated in place, as the
+		// kubelet's config source reports an UPDATE.
+		if st.good.UID == pod.UID && len(changes) == 0 {
+			return // the same pod, written differently: nothing to restart
+		}
 	}
 	pod.Annotations[ConfigFirstSeenAnnotationKey] = s.clock.Now().Format(time.RFC3339Nano)
 	if st.good != nil {
-		st.changes = FieldChanges(st.good, pod)
+		st.changes = changes
 		s.log.Info("Manifest changed", zap.String("file", p), zap.String("pod", podKey(pod)),
 			zap.String("uid", string(pod.UID)), zap.String("previousUID", string(st.good.UID)), zap.Strings("changes", st.changes))
 	} else {
@@ -217,10 +224,12 @@ func (s *Source) state(p string) *fileState {
 }
 
 // snapshot builds the desired state from what was read: files by name,
-// the first file to declare a pod wins it.
+// the first file to declare a pod (by namespace and name, or by the UID its
+// manifest gives) wins it.
 func (s *Source) snapshot() Snapshot {
 	var snap Snapshot
 	claimed := map[string]string{}
+	claimedUIDs := map[types.UID]string{}
 	var candidates []string
 	for _, p := range sortedKeys(s.files) {
 		st := s.files[p]
@@ -231,6 +240,17 @@ func (s *Source) snapshot() Snapshot {
 			continue
 		}
 		key := podKey(st.good)
+		if first, dup := claimedUIDs[st.good.UID]; dup {
+			if st.dupOf != first {
+				s.log.Warn("Two manifests give the same pod UID; the second is ignored",
+					zap.String("uid", string(st.good.UID)), zap.String("file", p), zap.String("first", first))
+				st.dupOf = first
+			}
+			snap.Errors = append(snap.Errors, FileError{Path: p, Err: &ManifestError{Path: p, Err: fmt.Errorf(
+				"metadata.uid %s is already given by %s, which comes first by file name; this file is ignored until that one is removed or no longer gives this uid",
+				st.good.UID, first)}})
+			continue
+		}
 		if first, dup := claimed[key]; dup {
 			if st.dupOf != first {
 				s.log.Warn("Two manifests declare the same pod; the second is ignored",
@@ -247,6 +267,7 @@ func (s *Source) snapshot() Snapshot {
 			st.dupOf = ""
 		}
 		claimed[key] = p
+		claimedUIDs[st.good.UID] = p
 		candidates = append(candidates, p)
 	}
 	refused := s.admitAll(candidates)

@@ -123,7 +123,7 @@ func New(cfg Config) *Source {
 
 // Run scans the directory, sends the first Snapshot, then watches (inotify
 // plus the periodic rescan) and sends a new Snapshot whenever the set of
-// manifests (by UID), or the errors, change; it returns when ctx ends.
+// manifests (by UID and version), or the errors, change; it returns when ctx ends.
 // Sends do not block once ctx ends.
 //
 // The directory is read again Debounce after the last event that completes
@@ -299,6 +299,10 @@ func (snap Snapshot) signature() string {
 		b.WriteString(m.Path)
 		b.WriteByte(0)
 		b.WriteString(string(m.Pod.UID))
+		b.WriteByte(0)
+		// A new version of a pod that keeps its UID (metadata.uid in the
+		// manifest) is seen anew.
+		b.WriteString(m.Pod.Annotations[ConfigFirstSeenAnnotationKey])
 		b.WriteByte(0)
 		if m.Err != nil {
 			b.WriteString(m.Err.Error())

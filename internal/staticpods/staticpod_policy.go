@@ -9,8 +9,10 @@ package staticpods
 
 import (
 	"fmt"
+	"regexp"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -19,6 +21,7 @@ import (
 // nodeName will run, beyond what the API server requires of any pod.
 func validateStaticPod(pod *v1.Pod, nodeName string) field.ErrorList {
 	errs := validateStaticPodName(pod, nodeName, field.NewPath("metadata", "name"))
+	errs = append(errs, validateStaticPodUID(pod.UID, field.NewPath("metadata", "uid"))...)
 	specPath := field.NewPath("spec")
 	// The kubelet binds a static pod to its node (spec.nodeName), and the
 	// API server refuses a bound pod that still has scheduling gates.
@@ -41,6 +44,29 @@ func validateStaticPodName(pod *v1.Pod, nodeName string, p *field.Path) field.Er
 			fmt.Sprintf("the static pod's name %q (<metadata.name>-<nodeName>) is invalid: %s", full, msg)))
 	}
 	return errs
+}
+
+// maxUIDLength bounds a manifest's metadata.uid; a UUID has 36 characters.
+const maxUIDLength = 128
+
+var uidPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// validateStaticPodUID checks a UID the manifest gives. The kubelet takes
+// any, but names the pod's log, volume and cgroup directories after it, so
+// here it must be one file name: letters, digits, '.', '_' and '-', not
+// starting with '.' (a UUID, as the API server generates, always is).
+func validateStaticPodUID(uid types.UID, p *field.Path) field.ErrorList {
+	if uid == "" {
+		return nil
+	}
+	if len(uid) > maxUIDLength {
+		return field.ErrorList{field.TooLong(p, string(uid), maxUIDLength)}
+	}
+	if !uidPattern.MatchString(string(uid)) {
+		return field.ErrorList{field.Invalid(p, string(uid),
+			"must be letters, digits, '.', '_' or '-', starting with a letter or digit, such as a UUID (it names the pod's directories on the node)")}
+	}
+	return nil
 }
 
 // validateNoAPIReferences rejects what a static pod may not use: anything
