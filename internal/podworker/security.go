@@ -143,6 +143,7 @@ func (w *worker) imageUser(ctx context.Context, image string) (*int64, string, e
 func addSecurityProfiles(sc *runtimeapi.LinuxContainerSecurityContext, pod *v1.Pod, c *v1.Container, seccompRoot string) {
 	e := effectiveSecurityOf(pod, c)
 	sc.Seccomp = seccompProfile(e.Seccomp, seccompRoot)
+	//lint:ignore SA1019 containerd 1.6 reads only the deprecated string field
 	sc.Apparmor, sc.ApparmorProfile = appArmorProfile(e.AppArmor)
 	sc.SelinuxOptions = seLinuxOption(e.SELinux)
 	var procMount *v1.ProcMountType

@@ -107,8 +107,9 @@ func TestAddSecurityProfiles(t *testing.T) {
 			if !reflect.DeepEqual(sc.Seccomp, tt.seccomp) {
 				t.Errorf("seccomp %v, want %v", sc.Seccomp, tt.seccomp)
 			}
-			if !reflect.DeepEqual(sc.Apparmor, tt.appArmor) || sc.ApparmorProfile != tt.appArmorName {
-				t.Errorf("AppArmor %v %q, want %v %q", sc.Apparmor, sc.ApparmorProfile, tt.appArmor, tt.appArmorName)
+			profile := sc.ApparmorProfile //lint:ignore SA1019 the field containerd 1.6 reads
+			if !reflect.DeepEqual(sc.Apparmor, tt.appArmor) || profile != tt.appArmorName {
+				t.Errorf("AppArmor %v %q, want %v %q", sc.Apparmor, profile, tt.appArmor, tt.appArmorName)
 			}
 			if !reflect.DeepEqual(sc.SelinuxOptions, tt.seLinux) {
 				t.Errorf("SELinux %v, want %v", sc.SelinuxOptions, tt.seLinux)
