@@ -46,13 +46,19 @@ const maxDeadInstances = 1
 // changed (a manifest that keeps its uid was edited), whatever the policy;
 // a sandbox whose network namespace the pod no longer asks for is
 // replaced; a pod whose regular containers are all done stops what still
-// runs (sidecars) and its sandbox.
+// runs (sidecars) and its sandbox; a pod whose measured local storage is
+// over a limit is evicted as the kubelet's eviction manager evicts it.
 func computeActions(in decisionInput) podActions {
 	d := decider{in: in, latest: latestByName(in.Observed.Containers), killed: map[string]bool{}, changed: map[string]bool{}}
 	d.acts.Waiting = map[string]status.Waiting{}
 	d.collectGarbage()
 	sandboxes := in.Observed.Sandboxes
+	evict := localStorageEviction(in.Pod, in.Storage)
 	switch {
+	case in.Evicted != "":
+		d.acts.Evicted = in.Evicted
+		d.finish()
+		return d.acts
 	case deadlineExceeded(in.Pod, in.StartTime, in.Now):
 		d.acts.DeadlineExceeded = true
 		if !in.DeadlineReported {
@@ -62,6 +68,15 @@ func computeActions(in decisionInput) podActions {
 		return d.acts
 	case d.finishedBefore():
 		d.finish()
+		return d.acts
+	case evict != "":
+		// As the kubelet's eviction manager: a pod over a local storage
+		// limit is killed at once and ends Failed.
+		d.acts.Evicted = evict
+		d.event("", v1.EventTypeWarning, reasonEvicted, evict)
+		d.finish()
+		grace := immediateEvictionGracePeriodSeconds
+		d.acts.KillGrace = &grace
 		return d.acts
 	case len(sandboxes) == 0 || !sandboxes[0].Ready || sandboxChanged(in.Pod, sandboxes[0]):
 		d.replaceSandbox()

@@ -20,4 +20,7 @@
 // desired pod. A new version of a desired pod under the same UID (a
 // manifest that gives its uid was edited) goes to the pod's worker, which
 // restarts the containers whose definition changed, as the kubelet does.
+// A pod with a local storage limit is measured every 10 s (emptyDirs on
+// disk, the CRI's writable layers, the log files) and evicted, as the
+// kubelet's eviction manager evicts, when it goes over.
 package podworker

@@ -36,6 +36,8 @@ type fakeRuntime struct {
 	images  map[string]bool
 	missing map[string]bool
 	pulls   map[string][]time.Time
+	// writable is the writable layer's usage by container name.
+	writable map[string]uint64
 	// stopExit is the exit code a stopped container gets.
 	stopExit int32
 	// stops records StopContainer calls; ops the sandbox operations
@@ -287,6 +289,31 @@ func (r *fakeRuntime) ContainerStatus(_ context.Context, id string, _ bool) (*ru
 	return &runtimeapi.ContainerStatusResponse{Status: proto.Clone(&c.status).(*runtimeapi.ContainerStatus)}, nil
 }
 
+// ContainerStats reports the writable layer set with setWritableLayer.
+func (r *fakeRuntime) ContainerStats(_ context.Context, id string) (*runtimeapi.ContainerStats, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.containers[id]
+	if !ok {
+		return nil, notFound("container", id)
+	}
+	return &runtimeapi.ContainerStats{
+		Attributes:    &runtimeapi.ContainerAttributes{Id: id, Metadata: c.status.Metadata},
+		WritableLayer: &runtimeapi.FilesystemUsage{UsedBytes: &runtimeapi.UInt64Value{Value: r.writable[c.status.Metadata.GetName()]}},
+	}, nil
+}
+
+// setWritableLayer makes every instance of the named container report
+// bytes in its writable layer.
+func (r *fakeRuntime) setWritableLayer(name string, bytes uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.writable == nil {
+		r.writable = map[string]uint64{}
+	}
+	r.writable[name] = bytes
+}
+
 func (r *fakeRuntime) ExecSync(context.Context, string, []string, time.Duration) ([]byte, []byte, error) {
 	return nil, nil, nil
 }
@@ -400,6 +427,10 @@ func (fakeVolumes) HostsFile(uid types.UID, _ []byte) (string, error) {
 	return "/pods/" + string(uid) + "/etc-hosts", nil
 }
 func (fakeVolumes) Cleanup(types.UID) error { return nil }
+
+func (fakeVolumes) EmptyDirPath(uid types.UID, name string) string {
+	return "/nonexistent/" + string(uid) + "/" + name
+}
 
 func (fakeVolumes) Mounts(*v1.Pod, *v1.Container, volumes.Volumes, map[string]string, bool) ([]*runtimeapi.Mount, error) {
 	return nil, nil

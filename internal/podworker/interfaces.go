@@ -27,6 +27,7 @@ type runtimeService interface {
 	RemoveContainer(ctx context.Context, containerID string) error
 	ListContainers(ctx context.Context, filter *runtimeapi.ContainerFilter) ([]*runtimeapi.Container, error)
 	ContainerStatus(ctx context.Context, containerID string, verbose bool) (*runtimeapi.ContainerStatusResponse, error)
+	ContainerStats(ctx context.Context, containerID string) (*runtimeapi.ContainerStats, error)
 	ExecSync(ctx context.Context, containerID string, cmd []string, timeout time.Duration) (stdout []byte, stderr []byte, err error)
 }
 
@@ -48,6 +49,7 @@ type volumeManager interface {
 	TerminationMessageFile(uid types.UID, container string, restartCount int32) (string, error)
 	HostsFile(uid types.UID, content []byte) (string, error)
 	Cleanup(uid types.UID) error
+	EmptyDirPath(uid types.UID, name string) string
 }
 
 // eventRecorder keeps events about pods for users to read.

@@ -21,8 +21,11 @@ import (
 // (each runs its preStop hook at once), but a sidecar's stop signal waits
 // until the regular containers and the sidecars started after it have
 // exited, within the grace period.
-func (w *worker) killPod(ctx context.Context, pod *v1.Pod, obs observation, podIPs []string) error {
+func (w *worker) killPod(ctx context.Context, pod *v1.Pod, obs observation, podIPs []string, graceOverride *int64) error {
 	grace := podGracePeriod(pod)
+	if graceOverride != nil {
+		grace = *graceOverride
+	}
 	var live []containerRecord
 	for _, c := range obs.Containers {
 		if c.State == status.ContainerRunning || c.State == status.ContainerUnknown {

@@ -79,7 +79,7 @@ func TestKillPod_AppContainersFirstThenSidecarsLastStartedFirst(t *testing.T) {
 		side("cs1", "s1", t0), side("cs2", "s2", t0.Add(time.Second)),
 		running("ca", "a", 0), running("cb", "b", 0),
 	}}
-	if err := w.killPod(context.Background(), pod, obs, nil); err != nil {
+	if err := w.killPod(context.Background(), pod, obs, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(rt.stops) != 4 {

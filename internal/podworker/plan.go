@@ -87,6 +87,12 @@ type decisionInput struct {
 	// CreateFailures are the containers whose last start could not create
 	// them, by name: none is tried again before syncErrorBackoff passed.
 	CreateFailures map[string]createFailure
+	// Storage is the pod's last local storage measurement; nil when the
+	// pod has no limit to enforce or was not measured yet.
+	Storage *storageUsage
+	// Evicted is the eviction message once the pod was evicted (and the
+	// Evicted event recorded); "" before.
+	Evicted string
 }
 
 // containerStart asks for a new instance of a container.
@@ -157,6 +163,12 @@ type podActions struct {
 	// DeadlineExceeded is set once activeDeadlineSeconds has passed: the
 	// pod is Failed.
 	DeadlineExceeded bool
+	// Evicted is the eviction message once local storage went over a
+	// limit: the pod is Failed, reason Evicted.
+	Evicted string
+	// KillGrace overrides the pod's grace period for KillPod, in seconds
+	// (an eviction's); nil for the pod's.
+	KillGrace *int64
 }
 
 // acts reports whether the plan changes anything in the runtime.

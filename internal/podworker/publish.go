@@ -38,9 +38,10 @@ type publication struct {
 	lastIPs []string
 	// deletedAt is when termination began.
 	deletedAt time.Time
-	// startTime and failed are the worker's, as of the last publish.
-	startTime time.Time
-	failed    bool
+	// startTime is the worker's, as of the last publish; failReason and
+	// failMessage say why the pod is Failed (deadline, eviction), if it is.
+	startTime               time.Time
+	failReason, failMessage string
 }
 
 // publish computes the pod's status from one observation and hands it to
@@ -57,7 +58,13 @@ func (w *worker) publish(pod *v1.Pod, obs observation, waiting map[string]status
 		p.deletedAt = w.m.clock.Now()
 	}
 	p.stage = stage
-	p.startTime, p.failed = w.startTime, w.deadlineReported
+	p.startTime = w.startTime
+	switch {
+	case w.evicted != "":
+		p.failReason, p.failMessage = reasonEvicted, w.evicted
+	case w.deadlineReported:
+		p.failReason, p.failMessage = reasonDeadlineExceeded, messageDeadlineExceeded
+	}
 	if p.startTime.IsZero() {
 		p.startTime = w.m.clock.Now()
 	}
@@ -103,8 +110,8 @@ func (w *worker) publishLocked() {
 		Terminating:  p.stage != podRunning,
 		Terminated:   p.stage == podTerminated,
 	}
-	if p.failed {
-		o.Failed, o.Reason, o.Message = true, reasonDeadlineExceeded, messageDeadlineExceeded
+	if p.failReason != "" {
+		o.Failed, o.Reason, o.Message = true, p.failReason, p.failMessage
 	}
 	st := status.Compute(pod, o, p.lastStatus, now)
 	p.lastStatus = &st

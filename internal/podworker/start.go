@@ -47,7 +47,7 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 		if acts.CreateSandbox && len(obs.Sandboxes) > 0 {
 			w.event(pod, "", v1.EventTypeNormal, eventSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
 		}
-		if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs))); err != nil {
+		if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs)), acts.KillGrace); err != nil {
 			res.Err = err
 			return res
 		}

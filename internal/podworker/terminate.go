@@ -52,7 +52,7 @@ func (w *worker) terminateOnce(ctx context.Context, pod *v1.Pod) error {
 		return err
 	}
 	w.publish(pod, obs, nil, podTerminating)
-	if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs))); err != nil {
+	if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs)), nil); err != nil {
 		return err
 	}
 	if w.m.probes != nil {

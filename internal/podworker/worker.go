@@ -54,6 +54,14 @@ type worker struct {
 	// deadlineReported latches once the DeadlineExceeded event was
 	// recorded; the pod is Failed from then on.
 	deadlineReported bool
+	// evicted latches the eviction message once the pod went over a local
+	// storage limit (and the Evicted event was recorded); the pod is
+	// Failed from then on.
+	evicted string
+	// storage is the pod's last local storage measurement, taken at
+	// measuredAt; only pods with a limit are measured.
+	storage    *storageUsage
+	measuredAt time.Time
 	// reasons is the kubelet's reason cache: why each container last could
 	// not run, until it starts again.
 	reasons map[string]status.Waiting
@@ -152,6 +160,9 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		if next <= 0 || next > workerResync {
 			next = workerResync
 		}
+		if d := w.nextMeasurement(pod); d > 0 && d < next {
+			next = d
+		}
 		timers.Reset(timer, next)
 		select {
 		case <-ctx.Done():
@@ -213,6 +224,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.startTime = podStartTime(obs, w.m.clock.Now())
 		w.seedBackoff(obs)
 	}
+	w.measureStorageIfDue(ctx, pod, obs)
 	for round := 1; ; round++ {
 		w.syncProbes(pod, obs)
 		now := w.m.clock.Now()
@@ -226,6 +238,8 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 			Probes:           w.probeVerdicts(obs),
 			DeadlineReported: w.deadlineReported,
 			CreateFailures:   w.createFailures,
+			Storage:          w.storage,
+			Evicted:          w.evicted,
 		})
 		for _, e := range acts.Events {
 			w.event(pod, e.Container, e.Type, e.Reason, e.Message)
@@ -234,6 +248,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.reasons = nextReasons(w.reasons, &acts, applyResult{}, outcome{Waiting: acts.Waiting})
 		if !acts.acts() {
 			w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
+			w.latchEviction(&acts)
 			w.refreshVolumes(pod, &acts)
 			return acts.Wake
 		}
@@ -243,6 +258,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		}
 		// The pod shows Failed once its containers were stopped.
 		w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
+		w.latchEviction(&acts)
 		out := settle(&acts, res, w.images, w.m.clock.Now())
 		w.reasons = nextReasons(w.reasons, &acts, res, out)
 		w.createFailures = nextCreateFailures(w.createFailures, &acts, out, w.m.clock.Now())
@@ -263,6 +279,39 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 			w.publish(pod, obs, withReasons(out.Waiting, w.reasons, obs), podRunning)
 			return out.Wake
 		}
+	}
+}
+
+// measureStorageIfDue measures the pod's local storage when it has a
+// limit to enforce and the last measurement is evictionMonitoringPeriod
+// old: a pod without one costs nothing.
+func (w *worker) measureStorageIfDue(ctx context.Context, pod *v1.Pod, obs observation) {
+	if w.orphan || w.evicted != "" || !hasLocalStorageLimit(pod) {
+		w.storage, w.measuredAt = nil, time.Time{}
+		return
+	}
+	now := w.m.clock.Now()
+	if !w.measuredAt.IsZero() && now.Sub(w.measuredAt) < evictionMonitoringPeriod {
+		return
+	}
+	w.storage, w.measuredAt = w.measureStorage(ctx, pod, obs), now
+}
+
+// nextMeasurement is how long until the pod's local storage is due to be
+// measured again; zero when it is not measured.
+func (w *worker) nextMeasurement(pod *v1.Pod) time.Duration {
+	if w.measuredAt.IsZero() || w.evicted != "" || !hasLocalStorageLimit(pod) {
+		return 0
+	}
+	return w.measuredAt.Add(evictionMonitoringPeriod).Sub(w.m.clock.Now())
+}
+
+// latchEviction keeps the plan's eviction: the pod stays Failed and its
+// Evicted event is not recorded again.
+func (w *worker) latchEviction(acts *podActions) {
+	if acts.Evicted != "" && w.evicted == "" {
+		w.evicted = acts.Evicted
+		w.log.Info("pod evicted", zap.String("reason", reasonEvicted), zap.String("message", acts.Evicted))
 	}
 }
 

@@ -236,6 +236,18 @@ func (c *Client) ContainerStatus(ctx context.Context, containerID string, verbos
 	return c.rt.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: containerID, Verbose: verbose})
 }
 
+// ContainerStats returns the resource usage of one container, its
+// writable layer's included.
+func (c *Client) ContainerStats(ctx context.Context, containerID string) (*runtimeapi.ContainerStats, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	resp, err := c.rt.ContainerStats(ctx, &runtimeapi.ContainerStatsRequest{ContainerId: containerID})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Stats, nil
+}
+
 // ExecSync runs cmd in the container and waits for it, at most timeout
 // (zero means no limit beyond the request timeout). A command that exits
 // non-zero returns its output and an *ExitError.

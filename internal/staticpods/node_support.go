@@ -25,21 +25,22 @@ func validateNodeSupport(spec *v1.PodSpec, p *field.Path) field.ErrorList {
 	errs = append(errs, validateContainersSupport(spec.InitContainers, true, p.Child("initContainers"))...)
 	for i := range spec.Volumes {
 		errs = append(errs, validateEmptyDirMedium(&spec.Volumes[i].VolumeSource, p.Child("volumes").Index(i))...)
-		errs = append(errs, validateDiskSizeLimit(&spec.Volumes[i].VolumeSource, p.Child("volumes").Index(i))...)
 	}
 	errs = append(errs, validateVolumeSupport(spec, p)...)
 	if spec.OS != nil && spec.OS.Name == v1.Windows {
 		errs = append(errs, field.NotSupported(p.Child("os").Child("name"), spec.OS.Name, []v1.OSName{v1.Linux}))
 	}
 	errs = append(errs, validateHostnameSupport(spec, p)...)
+	if spec.Resources != nil {
+		if _, ok := spec.Resources.Limits[v1.ResourceEphemeralStorage]; ok {
+			errs = append(errs, field.Forbidden(p.Child("resources", "limits").Key(string(v1.ResourceEphemeralStorage)), podLevelStorageUnsupported))
+		}
+	}
 	if sc := spec.SecurityContext; sc != nil && sc.SupplementalGroupsPolicy != nil && *sc.SupplementalGroupsPolicy != v1.SupplementalGroupsPolicyMerge {
 		// As the kubelet on a runtime without the feature
 		// (SupplementalGroupsPolicyNotSupported); containerd 1.6 only merges.
 		errs = append(errs, field.Forbidden(p.Child("securityContext", "supplementalGroupsPolicy"),
 			"containerd 1.6 on this node only merges the image's groups (Merge); Strict needs containerd 2.0 or later"))
-	}
-	if _, ok := podLimits(spec)[v1.ResourceEphemeralStorage]; ok {
-		errs = append(errs, field.Forbidden(p.Child("resources", "limits").Key(string(v1.ResourceEphemeralStorage)), localStorageUnenforced))
 	}
 	return errs
 }
@@ -59,14 +60,6 @@ func validateHostnameSupport(spec *v1.PodSpec, p *field.Path) field.ErrorList {
 	return errs
 }
 
-// podLimits are the pod-level resource limits, if any.
-func podLimits(spec *v1.PodSpec) v1.ResourceList {
-	if spec.Resources == nil {
-		return nil
-	}
-	return spec.Resources.Limits
-}
-
 func validateContainersSupport(containers []v1.Container, init bool, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i := range containers {
@@ -79,9 +72,6 @@ func validateContainersSupport(containers []v1.Container, init bool, p *field.Pa
 			errs = append(errs, field.Forbidden(cp.Child("lifecycle", "stopSignal"), stopSignalUnsupported))
 		}
 		errs = append(errs, validateUniqueContainerPorts(c.Ports, cp.Child("ports"))...)
-		if _, ok := c.Resources.Limits[v1.ResourceEphemeralStorage]; ok {
-			errs = append(errs, field.Forbidden(cp.Child("resources", "limits").Key(string(v1.ResourceEphemeralStorage)), localStorageUnenforced))
-		}
 		// Probes and hooks run on app containers and sidecars; the API
 		// server forbids them on other init containers.
 		if !init || (c.RestartPolicy != nil && *c.RestartPolicy == v1.ContainerRestartPolicyAlways) {
@@ -90,6 +80,12 @@ func validateContainersSupport(containers []v1.Container, init bool, p *field.Pa
 	}
 	return errs
 }
+
+// podLevelStorageUnsupported: pod-level resources (PodLevelResources) are
+// cpu, memory and hugepages only (component-helpers' IsSupportedPodLevelResource);
+// the kubelet's PodLimits, and so its eviction, leave a pod-level
+// ephemeral-storage limit out. Refused rather than accepted and ignored.
+const podLevelStorageUnsupported = "not a pod-level resource: the kubelet's pod-level resources are cpu, memory and hugepages, and it would ignore this limit; set ephemeral-storage limits on the containers, which are enforced"
 
 // stopSignalUnsupported: the kubelet hands lifecycle.stopSignal to the
 // runtime in the CRI ContainerConfig, and a runtime that predates it (as
@@ -179,22 +175,6 @@ func validateEmptyDirMedium(src *v1.VolumeSource, p *field.Path) field.ErrorList
 		return field.ErrorList{field.Invalid(mp, m, "this node does not mount hugetlbfs volumes for pods; use medium Memory (tmpfs) or the default (disk)")}
 	case m != v1.StorageMediumDefault && m != v1.StorageMediumMemory:
 		return field.ErrorList{field.NotSupported(mp, m, supportedEmptyDirMedia)}
-	}
-	return nil
-}
-
-// localStorageUnenforced: the kubelet enforces ephemeral-storage limits and
-// disk emptyDir size limits only by evicting, and never evicts a static
-// pod (pkg/kubelet/eviction/eviction_manager.go evictPod: static pods are
-// critical); minikubelet has no such eviction either. Refused rather than
-// accepted and ignored.
-const localStorageUnenforced = "not enforced on this node: local storage limits are enforced only by the kubelet's eviction, which minikubelet does not implement (and which never evicts a static pod); remove the limit, or use a memory-backed emptyDir, whose sizeLimit is its tmpfs size"
-
-// validateDiskSizeLimit refuses a sizeLimit on a disk emptyDir, which only
-// eviction would enforce.
-func validateDiskSizeLimit(src *v1.VolumeSource, p *field.Path) field.ErrorList {
-	if ed := src.EmptyDir; ed != nil && ed.Medium == v1.StorageMediumDefault && ed.SizeLimit != nil {
-		return field.ErrorList{field.Forbidden(p.Child("emptyDir", "sizeLimit"), localStorageUnenforced)}
 	}
 	return nil
 }

@@ -38,6 +38,12 @@ func (m *Manager) PodDir(uid types.UID) string {
 	return filepath.Join(m.root, podsDir, string(uid))
 }
 
+// EmptyDirPath is where the pod's emptyDir volume named name is on the
+// node (a disk one's content, a memory one's mount point).
+func (m *Manager) EmptyDirPath(uid types.UID, name string) string {
+	return filepath.Join(m.PodDir(uid), volumesDir, emptyDirKind, name)
+}
+
 // Volumes maps each volume name of a pod to where it is on the node.
 type Volumes map[string]Volume
 
@@ -59,7 +65,7 @@ func (m *Manager) Setup(pod *v1.Pod) (Volumes, error) {
 		kind, src, projected := downwardAPISource(vol)
 		switch {
 		case vol.EmptyDir != nil:
-			path := filepath.Join(m.PodDir(pod.UID), volumesDir, emptyDirKind, vol.Name)
+			path := m.EmptyDirPath(pod.UID, vol.Name)
 			if err := setupEmptyDir(path, vol.EmptyDir); err != nil {
 				return nil, fmt.Errorf("volume %q (emptyDir): %w", vol.Name, err)
 			}
