@@ -58,6 +58,8 @@ func computeActions(in decisionInput) podActions {
 	case in.Evicted != "":
 		d.acts.Evicted = in.Evicted
 		d.finish()
+		grace := immediateEvictionGracePeriodSeconds
+		d.acts.KillGrace = &grace
 		return d.acts
 	case deadlineExceeded(in.Pod, in.StartTime, in.Now):
 		d.acts.DeadlineExceeded = true
@@ -186,9 +188,14 @@ func (d *decider) killUnhealthy() {
 		}
 		if definitionChanged(spec, c) {
 			// As the kubelet's containerChanged: restarted regardless of
-			// the restart policy, with the pod's grace period.
+			// the restart policy, with the pod's grace period; a sidecar
+			// as its computeInitContainerActions restarts one.
+			what := "Container"
+			if c.Init {
+				what = "Init container"
+			}
 			d.acts.Kills = append(d.acts.Kills, containerKill{ID: c.ID, Name: c.Name,
-				Message: fmt.Sprintf("Container %s definition changed, will be restarted", c.Name)})
+				Message: fmt.Sprintf("%s %s definition changed, will be restarted", what, c.Name)})
 			d.killed[c.Name], d.changed[c.Name] = true, true
 			continue
 		}
@@ -206,11 +213,11 @@ func (d *decider) killUnhealthy() {
 	}
 }
 
-// definitionChanged reports whether a regular container's instance was
+// definitionChanged reports whether a regular container's or a sidecar's instance was
 // made from another spec than the pod's (its hash annotation differs). An
 // instance without the annotation is taken as it is.
 func definitionChanged(spec *v1.Container, c containerRecord) bool {
-	return !c.Init && c.Hash != "" && c.Hash != containerHash(spec)
+	return (!c.Init || isSidecar(spec)) && c.Hash != "" && c.Hash != containerHash(spec)
 }
 
 // sandboxChanged reports whether the pod's ready sandbox no longer fits its
@@ -263,9 +270,13 @@ func (d *decider) replaceSandbox() {
 // are all done, so app containers may run.
 func (d *decider) initContainers() bool {
 	spec := &d.pod().Spec
+	// As the kubelet's computeInitContainerActions: the pod has initialized
+	// in this sandbox once a regular container was created in it; what ran
+	// in a sandbox that was replaced does not count, so after a new sandbox
+	// the init containers run again from the first.
 	appStarted := false
 	for i := range spec.Containers {
-		if d.newest(spec.Containers[i].Name) != nil {
+		if l := d.newest(spec.Containers[i].Name); l != nil && d.inCurrentSandbox(l) {
 			appStarted = true
 			break
 		}
@@ -273,6 +284,9 @@ func (d *decider) initContainers() bool {
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
 		latest := d.newest(c.Name)
+		if latest != nil && !isSidecar(c) && !d.inCurrentSandbox(latest) && latest.State == status.ContainerExited {
+			latest = nil // ran in a sandbox that was replaced: it runs again
+		}
 		if isSidecar(c) {
 			if !d.sidecar(c, latest, appStarted) {
 				return false
@@ -347,6 +361,13 @@ func (d *decider) appContainer(c *v1.Container) bool {
 		d.restartThroughBackoff(c, false, latest)
 	}
 	return false
+}
+
+// inCurrentSandbox reports whether an instance belongs to the sandbox the
+// plan starts containers in (an instance with no sandbox recorded counts as
+// its own).
+func (d *decider) inCurrentSandbox(r *containerRecord) bool {
+	return r.SandboxID == "" || r.SandboxID == d.acts.SandboxID
 }
 
 // startsApp reports whether the plan starts a regular container, or would

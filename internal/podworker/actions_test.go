@@ -314,3 +314,35 @@ func TestComputeActions_OldSandboxesGoOnceNothingKeptLivesInThem(t *testing.T) {
 		t.Fatalf("removes %v, sandboxes %v; want c0 and s0", acts.Removes, acts.RemoveSandboxes)
 	}
 }
+
+// As the kubelet's computeInitContainerActions: after the sandbox was
+// replaced, what ran in the old one does not count; the init containers
+// run again, one at a time, before the app.
+func TestComputeActions_NewSandboxRunsTheInitContainersAgain(t *testing.T) {
+	init := []v1.Container{{Name: "i0", Image: "x"}, {Name: "i1", Image: "x"}}
+	pod := testPod(v1.RestartPolicyAlways, init, "a")
+	old := func(r containerRecord) containerRecord { r.SandboxID = "s1"; return r }
+	cur := func(r containerRecord) containerRecord { r.SandboxID = "s2"; return r }
+	sb := []sandboxRecord{ready("s2", 1), {ID: "s1"}}
+	cases := []struct {
+		name       string
+		containers []containerRecord
+		want       []string
+	}{
+		{"the first init runs in the new sandbox", []containerRecord{
+			cur(running("c4", "i0", 1)), old(exited("c1", "i0", 0, 0, t0)), old(exited("c2", "i1", 0, 0, t0)), old(exited("c3", "a", 0, 137, t0)),
+		}, nil},
+		{"then the second, not the app", []containerRecord{
+			cur(exited("c4", "i0", 1, 0, t0)), old(exited("c2", "i1", 0, 0, t0)), old(exited("c3", "a", 0, 137, t0)),
+		}, []string{"i1"}},
+		{"then the app", []containerRecord{
+			cur(exited("c4", "i0", 1, 0, t0)), cur(exited("c5", "i1", 1, 0, t0)), old(exited("c3", "a", 0, 137, t0)),
+		}, []string{"a"}},
+	}
+	for _, tc := range cases {
+		acts := computeActions(decisionInput{Pod: pod, Observed: observation{Sandboxes: sb, Containers: tc.containers}, CrashBackoff: newBackoff(0, 0), Now: t0.Add(time.Second)})
+		if got := startNames(acts); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: starts %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -58,8 +58,10 @@ func (r *fakeRuntime) holdStops() {
 
 func (r *fakeRuntime) releaseStops() {
 	r.mu.Lock()
-	close(r.hold)
-	r.hold = nil
+	if r.hold != nil {
+		close(r.hold)
+		r.hold = nil
+	}
 	r.mu.Unlock()
 }
 
@@ -228,6 +230,8 @@ func (r *fakeRuntime) StartContainer(_ context.Context, id string) error {
 func (r *fakeRuntime) StopContainer(_ context.Context, id string, timeout int64) error {
 	r.mu.Lock()
 	hold := r.hold
+	r.ops = append(r.ops, "stop container "+id)
+	r.signal()
 	r.mu.Unlock()
 	if hold != nil {
 		<-hold
@@ -564,6 +568,7 @@ func (h *harness) run() {
 }
 
 func (h *harness) stop() {
+	h.rt.releaseStops() // a test that failed while stops were held
 	if h.cancel != nil {
 		h.cancel()
 		<-h.done

@@ -128,15 +128,15 @@ func (w *worker) stopSandboxes(ctx context.Context, obs observation) error {
 }
 
 // removeContainer removes a dead container instance and its log file.
-func (w *worker) removeContainer(ctx context.Context, obs observation, id string) {
+func (w *worker) removeContainer(ctx context.Context, obs observation, id string) error {
 	rec, _ := findRecord(obs, id)
 	if err := w.m.cfg.Runtime.RemoveContainer(ctx, id); err != nil && !runtime.IsNotFound(err) {
-		w.log.Warn("remove dead container", zap.String("containerID", id), zap.Error(err))
-		return
+		return fmt.Errorf("remove dead container %s: %w", id, err)
 	}
 	if rec.LogPath != "" {
 		os.Remove(rec.LogPath)
 	}
+	return nil
 }
 
 func findRecord(obs observation, id string) (containerRecord, bool) {

@@ -298,9 +298,9 @@ func (l *lifetimes) remove(w *worker) {
 	}
 	l.m.relister.forget(w.uid)
 	l.removedGen = l.m.relister.generation()
-	if l.drained {
-		l.m.relister.requestRelist()
-	}
+	// A fresh listing tells what is left: a drain waits for it, and so
+	// does a pod that replaces the one just stopped.
+	l.m.relister.requestRelist()
 }
 
 // presentFresh reports whether the last relist began after the last worker
@@ -401,6 +401,13 @@ func (l *lifetimes) replacing(pod *v1.Pod) bool {
 			return true
 		}
 	}
+	// A pod of the same name the runtime still has (left by an earlier run
+	// of the daemon, and not yet given a worker to stop it) counts too.
+	for uid, s := range l.present {
+		if _, desired := l.desired[uid]; uid != pod.UID && !desired && sandboxPodKey(s) == key {
+			return true
+		}
+	}
 	return false
 }
 
@@ -416,7 +423,7 @@ func (l *lifetimes) stopOrphans() {
 			continue
 		}
 		l.m.log.Info("stopping a pod no manifest asks for",
-			zap.String("pod", types.NamespacedName{Namespace: s.Labels[runtime.LabelPodNamespace], Name: s.Labels[runtime.LabelPodName]}.String()),
+			zap.String("pod", sandboxPodKey(s)),
 			zap.String("uid", string(uid)))
 		w := newWorker(l.m, orphanPod(s), true)
 		w.terminate = true
@@ -447,6 +454,11 @@ func (l *lifetimes) start(w *worker) {
 // podKey is a pod's namespace/name.
 func podKey(pod *v1.Pod) string {
 	return types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}.String()
+}
+
+// sandboxPodKey is namespace/name of the pod a sandbox belongs to.
+func sandboxPodKey(s *runtimeapi.PodSandbox) string {
+	return types.NamespacedName{Namespace: s.Labels[runtime.LabelPodNamespace], Name: s.Labels[runtime.LabelPodName]}.String()
 }
 
 // orphanPod rebuilds what a worker needs to stop a pod from its sandbox's

@@ -358,3 +358,51 @@ func TestWorker_UpdateWakesOnlyForAChangedSpec(t *testing.T) {
 		t.Fatal("a changed version did not wake the worker")
 	}
 }
+
+// A pod edited while the daemon was down (a new UID, the same name) starts
+// only after the pod the earlier run left is gone.
+func TestManager_ReplacementOfAPodLeftByAnEarlierRunWaitsForIt(t *testing.T) {
+	h := newHarness(t, busybox)
+	old := managedPod("old", v1.RestartPolicyAlways, "a")
+	_, oldContainer := startFakePod(t, h.rt, old)
+	h.rt.holdStops()
+	h.run()
+	edited := managedPod("new", v1.RestartPolicyAlways, "a")
+	edited.Name = old.Name
+	h.m.SetDesired([]*v1.Pod{edited})
+	h.waitFor("the old pod being stopped", func() bool {
+		for _, op := range h.rt.history() {
+			if op == "stop container "+oldContainer {
+				return true
+			}
+		}
+		return false
+	})
+	for _, op := range h.rt.history() {
+		if op == "run sandbox new" {
+			t.Fatalf("the new pod's sandbox was made while the old pod still runs: %v", h.rt.history())
+		}
+	}
+	h.rt.releaseStops()
+	h.waitFor("the new pod running", func() bool {
+		for _, op := range h.rt.history() {
+			if op == "run sandbox new" {
+				return true
+			}
+		}
+		return false
+	})
+	ops := h.rt.history()
+	removed, created := -1, -1
+	for i, op := range ops {
+		switch op {
+		case "remove sandbox old":
+			removed = i
+		case "run sandbox new":
+			created = i
+		}
+	}
+	if removed < 0 || created < removed {
+		t.Fatalf("runtime operations %v: want the old pod removed before the new one is made", ops)
+	}
+}

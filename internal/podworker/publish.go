@@ -42,6 +42,8 @@ type publication struct {
 	// failMessage say why the pod is Failed (deadline, eviction), if it is.
 	startTime               time.Time
 	failReason, failMessage string
+	// deleted is set once the pod's status was deleted.
+	deleted bool
 }
 
 // publish computes the pod's status from one observation and hands it to
@@ -72,14 +74,24 @@ func (w *worker) publish(pod *v1.Pod, obs observation, waiting map[string]status
 }
 
 // republish publishes again what was last published, with the probes'
-// latest results.
+// latest results; nothing once the pod's status was deleted.
 func (w *worker) republish() {
 	p := &w.pub
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.pod != nil {
+	if p.pod != nil && !p.deleted {
 		w.publishLocked()
 	}
+}
+
+// unpublish deletes the pod's status for good: a probe's late news must
+// not bring it back.
+func (w *worker) unpublish() {
+	p := &w.pub
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deleted = true
+	w.m.cfg.Status.Delete(w.uid)
 }
 
 func (w *worker) publishLocked() {

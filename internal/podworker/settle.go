@@ -18,6 +18,9 @@ type applyResult struct {
 	// SandboxFailed says the new sandbox could not be made, with the
 	// runtime's words; no container was started.
 	SandboxFailed string
+	// RemoveFailed says a dead container or an old sandbox could not be
+	// removed: it is tried again at the next sync, not at once.
+	RemoveFailed bool
 	// VolumesFailed says the pod's volumes could not be set up.
 	VolumesFailed string
 	// Starts holds, for each planned start in order, how it went; shorter
@@ -71,7 +74,7 @@ func settle(acts *podActions, res applyResult, images *backoff, now time.Time) o
 			out.Wake = d
 		}
 	}
-	if res.Err != nil {
+	if res.Err != nil || res.RemoveFailed {
 		wake(retryInterval)
 	}
 	for _, s := range acts.Starts {

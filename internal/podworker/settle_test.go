@@ -90,6 +90,12 @@ func TestSettle(t *testing.T) {
 				CreateFailed: map[string]status.Waiting{"a": {Reason: reasonCreateContainerError, Message: "hostPath /x is not a directory"}}},
 		},
 		{
+			name: "a failed removal is tried again at the next sync, not at once",
+			acts: podActions{Removes: []string{"c1"}, Waiting: map[string]status.Waiting{}},
+			res:  applyResult{RemoveFailed: true},
+			want: outcome{Waiting: map[string]status.Waiting{}, Wake: retryInterval},
+		},
+		{
 			name: "a runtime error retries the sync in a second",
 			acts: podActions{KillPod: true, Waiting: map[string]status.Waiting{}},
 			res:  applyResult{Err: errors.New("stop sandbox: deadline exceeded")},

@@ -59,11 +59,15 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 		}
 	}
 	for _, id := range acts.Removes {
-		w.removeContainer(ctx, obs, id)
+		if err := w.removeContainer(ctx, obs, id); err != nil {
+			w.log.Warn("remove dead container", zap.String("containerID", id), zap.Error(err))
+			res.RemoveFailed = true
+		}
 	}
 	for _, id := range acts.RemoveSandboxes {
 		if err := w.m.cfg.Runtime.RemovePodSandbox(ctx, id); err != nil && !runtime.IsNotFound(err) {
 			w.log.Warn("remove old sandbox", zap.String("sandboxID", id), zap.Error(err))
+			res.RemoveFailed = true
 		}
 	}
 	if len(acts.Starts) == 0 {

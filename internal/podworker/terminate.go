@@ -25,7 +25,7 @@ func (w *worker) terminatePod(ctx context.Context, pod *v1.Pod) bool {
 	for {
 		err := w.terminateOnce(ctx, pod)
 		if err == nil {
-			w.m.cfg.Status.Delete(w.uid)
+			w.unpublish()
 			if w.m.cfg.Events != nil {
 				w.m.cfg.Events.Forget(w.uid)
 			}

@@ -39,6 +39,8 @@ type worker struct {
 	mu        sync.Mutex
 	pod       *v1.Pod
 	terminate bool
+	// specGen counts the changed specs update handed over.
+	specGen uint64
 
 	// orphan is true for a pod found in the runtime with no manifest: it is
 	// only ever stopped, and never shown.
@@ -117,6 +119,9 @@ func (w *worker) update(pod *v1.Pod) {
 	changed := w.differs(pod)
 	w.mu.Lock()
 	w.pod = pod
+	if changed {
+		w.specGen++
+	}
 	w.mu.Unlock()
 	if changed {
 		w.wake()
@@ -127,6 +132,20 @@ func (w *worker) snapshot() (*v1.Pod, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.pod, w.terminate
+}
+
+// interrupted reports whether, since the spec generation gen, the worker
+// was told to stop or handed a changed spec.
+func (w *worker) interrupted(gen uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.terminate || w.specGen != gen
+}
+
+func (w *worker) generation() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.specGen
 }
 
 // run syncs the pod at each wake-up until it is told to terminate (then it
@@ -225,7 +244,13 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.seedBackoff(obs)
 	}
 	w.measureStorageIfDue(ctx, pod, obs)
+	gen := w.generation()
 	for round := 1; ; round++ {
+		if w.interrupted(gen) {
+			// Told to stop, or handed a new spec, while acting: the run
+			// loop takes it at once (the wake-up is pending).
+			return 0
+		}
 		w.syncProbes(pod, obs)
 		now := w.m.clock.Now()
 		acts := computeActions(decisionInput{
@@ -274,6 +299,9 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 			return retryInterval
 		}
 		obs = fresh
+		if round == maxRounds && out.clean() {
+			w.wake() // more to do: go on after the others had a turn
+		}
 		if ctx.Err() != nil || !out.clean() || round == maxRounds {
 			w.syncProbes(pod, obs)
 			w.publish(pod, obs, withReasons(out.Waiting, w.reasons, obs), podRunning)
