@@ -10,12 +10,12 @@ import (
 	goruntime "runtime"
 	"sync"
 
-	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
@@ -25,6 +25,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
+	"github.com/minikubelet/minikubelet/internal/sdnotify"
 	"github.com/minikubelet/minikubelet/internal/server"
 	"github.com/minikubelet/minikubelet/internal/staticpods"
 	"github.com/minikubelet/minikubelet/internal/status"
@@ -91,6 +92,9 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	log.Info("node", zap.Any("labels", nodeInfo.Labels), zap.Any("allocatable", allocatable), zap.Bool("hugetlb", podCgroups.HugetlbAvailable()))
 
 	store := status.NewStore()
+	// The notifier is made below, with the manager it watches; pod
+	// workers start only once Run runs.
+	var notifier *sdnotify.Notifier
 	events := status.NewEvents(nodeName)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -114,7 +118,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		BackoffMax:                cfg.CrashLoopBackOff.MaxContainerRestartPeriod.Duration,
 		Node:                      machineInfo,
 		Cgroups:                   podCgroups,
+		OnFirstSync:               func(uid types.UID) { notifier.FirstSync(uid) },
 	})
+	// Made now that the runtime answers and the pause image is present.
+	notifier = sdnotify.New(sdnotify.Config{Pods: store, Progress: manager, Logger: log.Named("sdnotify")})
 	source := staticpods.New(staticpods.Config{
 		Dir:            cfg.StaticPodPath,
 		NodeName:       nodeName,
@@ -135,7 +142,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 5)
+	errc := make(chan error, 6)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -153,12 +160,11 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	goRun("containerd events", func() error {
 		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
 	})
-	feed := desired.New(desired.Config{Pods: manager, View: manifests, Events: events})
+	// The notifier learns of a snapshot before the pod workers do.
+	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events})
 	goRun("desired pods", func() error { return feed.Run(ctx, snapshots) })
+	goRun("systemd notifications", func() error { return notifier.Run(ctx) })
 
-	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
-		log.Debug("notify systemd", zap.Error(err))
-	}
 	<-ctx.Done()
 	wg.Wait()
 	close(errc)
@@ -167,6 +173,15 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// podSetters hands each desired set to all of them, in order.
+type podSetters []interface{ SetDesired(pods []*v1.Pod) }
+
+func (s podSetters) SetDesired(pods []*v1.Pod) {
+	for _, p := range s {
+		p.SetDesired(pods)
+	}
 }
 
 // nodeLabels are the labels the kubelet gives its node (hostname, os and

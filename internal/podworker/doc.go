@@ -5,7 +5,10 @@
 // source); containerd's exit events through Manager.ContainerExited;
 // probe news through the callback the manager hands its prober
 // (Config.NewProber); Manager.Drain stops every pod. Statuses leave through
-// the status sink, events through the event recorder.
+// the status sink, events through the event recorder. Config.OnFirstSync
+// hears of each pod's first start attempt, and Manager.LastRelist tells
+// when the relister last finished a relist (the daemon's systemd
+// readiness and watchdog).
 //
 // Manager.Run owns the workers' lifetimes and runs the relister, which
 // lists the node's runtime objects, wakes the workers of pods that changed

@@ -61,6 +61,12 @@ type Config struct {
 	// BackoffInitial and BackoffMax shape the restart backoff (10 s and
 	// 300 s when zero).
 	BackoffInitial, BackoffMax time.Duration
+	// OnFirstSync is called once per pod worker, from its goroutine, when
+	// its pod had its first start attempt: its first sync ran (carried
+	// out its plan, found nothing to do, or failed to reach the runtime),
+	// or the node refused the pod and showed it Failed. A worker stopped before that never calls it. Nil
+	// calls nothing.
+	OnFirstSync func(uid types.UID)
 }
 
 // Manager owns the pod workers' lifetimes: its Run starts one per desired
@@ -190,6 +196,13 @@ func (m *Manager) Drain(ctx context.Context) (int, error) {
 		return 0, ctx.Err()
 	}
 }
+
+// LastRelist is when the relister last finished a relist, whether the
+// runtime answered or not. It stops moving when the sync machinery hangs:
+// a relist that never returns, or a manager loop that no longer takes the
+// relister's results (it blocks handing over the next). Zero before the
+// first relist.
+func (m *Manager) LastRelist() time.Time { return m.relister.lastDone() }
 
 func (m *Manager) lookup(uid types.UID) *worker {
 	m.workersMu.Lock()

@@ -61,6 +61,9 @@ type relister struct {
 	kick chan struct{}
 	// gen counts the relists begun.
 	gen atomic.Uint64
+	// done is when the last relist finished, in Unix nanoseconds of the
+	// clock; zero before the first.
+	done atomic.Int64
 }
 
 // fingerprint is one view of a pod's sandboxes and containers.
@@ -118,6 +121,7 @@ func (r *relister) run(ctx context.Context, out func(relistResult), onError func
 	defer recheck.Stop()
 	for {
 		res, again, err := r.relist(ctx)
+		r.done.Store(r.clock.Now().UnixNano())
 		if err != nil && ctx.Err() == nil {
 			onError(err)
 		}
@@ -192,6 +196,15 @@ func (r *relister) track(containerID string, uid types.UID) {
 	r.mu.Lock()
 	r.podOf[containerID] = podOfEntry{uid: uid, at: r.clock.Now()}
 	r.mu.Unlock()
+}
+
+// lastDone is when the last relist finished. A relister blocked handing
+// its result to a manager loop that hangs stops moving it.
+func (r *relister) lastDone() time.Time {
+	if ns := r.done.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
 
 // generation is the number of relists begun so far.

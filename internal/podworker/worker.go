@@ -69,6 +69,8 @@ type worker struct {
 	reasons map[string]status.Waiting
 	// createFailures are the containers waiting out a failed create.
 	createFailures map[string]createFailure
+	// firstSynced latches once Config.OnFirstSync was called.
+	firstSynced bool
 
 	pub publication
 }
@@ -158,6 +160,7 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		w.log.Info("pod rejected", zap.String("reason", w.rejected.Reason), zap.String("message", w.rejected.Message))
 		w.event(pod, "", v1.EventTypeWarning, w.rejected.Reason, w.rejected.Message)
 		w.publishRejected(pod, w.rejected)
+		w.firstSyncDone()
 	}
 	synced, _ := w.snapshot()
 	for {
@@ -175,6 +178,9 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		next := workerResync
 		if w.rejected == nil {
 			next = w.sync(ctx, pod)
+			if ctx.Err() == nil {
+				w.firstSyncDone()
+			}
 		}
 		if next <= 0 || next > workerResync {
 			next = workerResync
@@ -189,6 +195,18 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		case <-w.wakeCh:
 		case <-timer.C():
 		}
+	}
+}
+
+// firstSyncDone tells Config.OnFirstSync, once, that the pod had its
+// first start attempt.
+func (w *worker) firstSyncDone() {
+	if w.firstSynced || w.orphan {
+		return
+	}
+	w.firstSynced = true
+	if f := w.m.cfg.OnFirstSync; f != nil {
+		f(w.uid)
 	}
 }
 

@@ -26,7 +26,8 @@
 //   - The printing of pods, pure as well: PrintPods writes the table of
 //     `kubectl get pods` (NAME READY STATUS RESTARTS AGE, -o wide, -A) by
 //     kubectl's printPod rules (pkg/printers/internalversion/printers.go),
-//     and Age formats ages as kubectl does, for the CLI.
+//     and Age formats ages as kubectl does, for the CLI; StatusColumn is
+//     one pod's STATUS cell, which the systemd STATUS= line counts.
 //
 // Callers pass `now` everywhere; nothing here reads a clock.
 package status

@@ -163,6 +163,10 @@ func wideCells(pod *v1.Pod) []string {
 	return []string{ip, node, nominated, gates}
 }
 
+// StatusColumn is the STATUS cell kubectl get pods shows for pod
+// (Running, ContainerCreating, CrashLoopBackOff, Init:0/1, Completed, ...).
+func StatusColumn(pod *v1.Pod) string { return summarize(pod).status }
+
 // summarize computes the READY, STATUS and RESTARTS cells together, as
 // kubectl's printPod does in one pass.
 func summarize(pod *v1.Pod) podRow {
