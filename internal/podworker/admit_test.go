@@ -7,6 +7,8 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/minikubelet/minikubelet/internal/runtime"
 )
 
 func portsPod(name string, app []v1.ContainerPort, init []v1.ContainerPort) *v1.Pod {
@@ -96,4 +98,25 @@ func TestManager_SecondPodOnAHeldHostPortIsRejected(t *testing.T) {
 	// Removing the rejected pod's manifest removes its status.
 	h.m.SetDesired([]*v1.Pod{first})
 	h.waitFor("u2 gone", func() bool { return h.sink.get("u2") == nil })
+}
+
+// As the kubelet's filterOutInactivePods: a pod that finished holds its
+// host ports no more; a pod asking for them later is admitted.
+func TestManager_AFinishedPodHoldsNoHostPort(t *testing.T) {
+	h := newHarness(t, busybox)
+	h.run()
+	port := []v1.ContainerPort{{ContainerPort: 80, HostPort: 8080, Protocol: v1.ProtocolTCP}}
+	first := managedPod("u1", v1.RestartPolicyNever, "a")
+	first.Spec.Containers[0].Ports = port
+	h.m.SetDesired([]*v1.Pod{first})
+	h.rt.exit(h.runningOne("a"), 0)
+	h.m.ContainerExited(runtime.Exit{ContainerID: h.rt.lastContainer("a"), ExitCode: 0})
+	h.waitFor("u1 Succeeded", func() bool { return h.status("u1").Phase == v1.PodSucceeded })
+	second := managedPod("u2", v1.RestartPolicyAlways, "b")
+	second.Spec.Containers[0].Ports = port
+	h.m.SetDesired([]*v1.Pod{first, second})
+	h.runningOne("b")
+	if st := h.status("u2"); st.Reason == reasonNodePorts {
+		t.Fatalf("u2 rejected for a port only a finished pod asked for: %+v", st)
+	}
 }

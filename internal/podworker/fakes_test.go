@@ -365,6 +365,20 @@ func (r *fakeRuntime) running(name string) []string {
 	return out
 }
 
+// lastContainer returns the ID of the newest container named name.
+func (r *fakeRuntime) lastContainer(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var id string
+	var created int64
+	for cid, c := range r.containers {
+		if c.cfg.Metadata.Name == name && c.status.CreatedAt >= created {
+			id, created = cid, c.status.CreatedAt
+		}
+	}
+	return id
+}
+
 // count returns how many sandboxes and containers there are.
 func (r *fakeRuntime) count() (sandboxes, containers int) {
 	r.mu.Lock()

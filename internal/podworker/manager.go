@@ -396,7 +396,9 @@ func (l *lifetimes) startDesired() {
 func (l *lifetimes) admitted() []*v1.Pod {
 	var out []*v1.Pod
 	for _, w := range l.workers {
-		if w.orphan || w.rejected != nil {
+		if w.orphan || w.rejected != nil || w.finished() {
+			// As the kubelet's filterOutInactivePods: a finished pod
+			// holds nothing.
 			continue
 		}
 		pod, _ := w.snapshot()

@@ -140,3 +140,11 @@ func (w *worker) publishLocked() {
 	}
 	w.m.cfg.Status.Set(out)
 }
+
+// finished reports whether the pod's last status is Succeeded or Failed.
+func (w *worker) finished() bool {
+	p := &w.pub
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastStatus != nil && (p.lastStatus.Phase == v1.PodSucceeded || p.lastStatus.Phase == v1.PodFailed)
+}
