@@ -73,13 +73,7 @@ func TestAdmissionOrder_RunningPodsThenFirstSeen(t *testing.T) {
 func TestManager_SecondPodOnAHeldHostPortIsRejected(t *testing.T) {
 	h := newHarness(t, busybox)
 	h.run()
-	port := []v1.ContainerPort{{ContainerPort: 80, HostPort: 8080, Protocol: v1.ProtocolTCP}}
-	first := managedPod("u1", v1.RestartPolicyAlways, "a")
-	first.Spec.Containers[0].Ports = port
-	first.Annotations = map[string]string{configSeenAnnotation: "2026-01-01T00:00:01Z"}
-	second := managedPod("u2", v1.RestartPolicyAlways, "b")
-	second.Spec.Containers[0].Ports = port
-	second.Annotations = map[string]string{configSeenAnnotation: "2026-01-01T00:00:02Z"}
+	first, second := hostPortClash()
 	h.m.SetDesired([]*v1.Pod{first, second})
 	h.runningOne("a")
 	h.waitFor("u2 Failed", func() bool { return h.status("u2").Phase == v1.PodFailed })
@@ -119,4 +113,17 @@ func TestManager_AFinishedPodHoldsNoHostPort(t *testing.T) {
 	if st := h.status("u2"); st.Reason == reasonNodePorts {
 		t.Fatalf("u2 rejected for a port only a finished pod asked for: %+v", st)
 	}
+}
+
+// hostPortClash is two pods asking for host port 8080, u1 (container a)
+// seen before u2 (container b).
+func hostPortClash() (first, second *v1.Pod) {
+	port := []v1.ContainerPort{{ContainerPort: 80, HostPort: 8080, Protocol: v1.ProtocolTCP}}
+	first = managedPod("u1", v1.RestartPolicyAlways, "a")
+	first.Spec.Containers[0].Ports = port
+	first.Annotations = map[string]string{configSeenAnnotation: "2026-01-01T00:00:01Z"}
+	second = managedPod("u2", v1.RestartPolicyAlways, "b")
+	second.Spec.Containers[0].Ports = port
+	second.Annotations = map[string]string{configSeenAnnotation: "2026-01-01T00:00:02Z"}
+	return first, second
 }

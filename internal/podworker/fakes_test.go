@@ -71,6 +71,16 @@ func (r *fakeRuntime) history() []string {
 	return append([]string(nil), r.ops...)
 }
 
+// opIndex is where op stands in the history, -1 when it is not there.
+func (r *fakeRuntime) opIndex(op string) int {
+	for i, o := range r.history() {
+		if o == op {
+			return i
+		}
+	}
+	return -1
+}
+
 // stopped returns the timeout of the StopContainer call for id, -1 for none.
 func (r *fakeRuntime) stopped(id string) int64 {
 	r.mu.Lock()

@@ -42,13 +42,7 @@ func TestManager_FirstSyncIsReportedOncePerPodStartedOrRejected(t *testing.T) {
 		f.add(uid)
 	}
 	h.run()
-	port := []v1.ContainerPort{{ContainerPort: 80, HostPort: 8080, Protocol: v1.ProtocolTCP}}
-	first := managedPod("u1", v1.RestartPolicyAlways, "a")
-	first.Spec.Containers[0].Ports = port
-	first.Annotations = map[string]string{configSeenAnnotation: "2026-01-01T00:00:01Z"}
-	second := managedPod("u2", v1.RestartPolicyAlways, "b")
-	second.Spec.Containers[0].Ports = port
-	second.Annotations = map[string]string{configSeenAnnotation: "2026-01-01T00:00:02Z"}
+	first, second := hostPortClash()
 	h.m.SetDesired([]*v1.Pod{first, second})
 	for range 2 {
 		select {

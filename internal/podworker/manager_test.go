@@ -77,18 +77,9 @@ func TestManager_EditedManifestReplacesThePodOnlyAfterTheOldOneIsGone(t *testing
 		ids := h.rt.running("a")
 		return len(ids) == 1 && ids[0] != oldID
 	})
-	ops := h.rt.history()
-	removed, created := -1, -1
-	for i, op := range ops {
-		switch op {
-		case "remove sandbox u1":
-			removed = i
-		case "run sandbox u2":
-			created = i
-		}
-	}
+	removed, created := h.rt.opIndex("remove sandbox u1"), h.rt.opIndex("run sandbox u2")
 	if removed < 0 || created < 0 || created < removed {
-		t.Fatalf("runtime operations %v: want the old pod's sandbox removed before the new one is made", ops)
+		t.Fatalf("runtime operations %v: want the old pod's sandbox removed before the new one is made", h.rt.history())
 	}
 	h.waitFor("old status gone", func() bool { return h.sink.get("u1") == nil })
 }
@@ -370,39 +361,13 @@ func TestManager_ReplacementOfAPodLeftByAnEarlierRunWaitsForIt(t *testing.T) {
 	edited := managedPod("new", v1.RestartPolicyAlways, "a")
 	edited.Name = old.Name
 	h.m.SetDesired([]*v1.Pod{edited})
-	h.waitFor("the old pod being stopped", func() bool {
-		for _, op := range h.rt.history() {
-			if op == "stop container "+oldContainer {
-				return true
-			}
-		}
-		return false
-	})
-	for _, op := range h.rt.history() {
-		if op == "run sandbox new" {
-			t.Fatalf("the new pod's sandbox was made while the old pod still runs: %v", h.rt.history())
-		}
+	h.waitFor("the old pod being stopped", func() bool { return h.rt.opIndex("stop container "+oldContainer) >= 0 })
+	if h.rt.opIndex("run sandbox new") >= 0 {
+		t.Fatalf("the new pod's sandbox was made while the old pod still runs: %v", h.rt.history())
 	}
 	h.rt.releaseStops()
-	h.waitFor("the new pod running", func() bool {
-		for _, op := range h.rt.history() {
-			if op == "run sandbox new" {
-				return true
-			}
-		}
-		return false
-	})
-	ops := h.rt.history()
-	removed, created := -1, -1
-	for i, op := range ops {
-		switch op {
-		case "remove sandbox old":
-			removed = i
-		case "run sandbox new":
-			created = i
-		}
-	}
-	if removed < 0 || created < removed {
-		t.Fatalf("runtime operations %v: want the old pod removed before the new one is made", ops)
+	h.waitFor("the new pod running", func() bool { return h.rt.opIndex("run sandbox new") >= 0 })
+	if removed, created := h.rt.opIndex("remove sandbox old"), h.rt.opIndex("run sandbox new"); removed < 0 || created < removed {
+		t.Fatalf("runtime operations %v: want the old pod removed before the new one is made", h.rt.history())
 	}
 }
