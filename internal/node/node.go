@@ -20,6 +20,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
+	"github.com/minikubelet/minikubelet/internal/kubeapi"
 	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
@@ -135,6 +136,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	manifests := &server.Manifests{}
 	srv.ServeManifests(manifests)
 	srv.ServeDrain(manager)
+	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{Log: log.Named("kubeapi")}).Handler())
 	srv.ServeContainers(func(pod *v1.Pod, container string, restartCount int32) string {
 		return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
 	}, rt)

@@ -48,6 +48,7 @@ type Server struct {
 	log       *zap.Logger
 	registry  *prometheus.Registry
 	handler   http.Handler
+	mux       *http.ServeMux
 }
 
 // New returns a server reading pods from pods and metrics from registry
@@ -70,8 +71,20 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	if registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	}
+	s.mux = mux
 	s.handler = mux
 	return s
+}
+
+// kubeAPIRoutes are the path prefixes of the Kubernetes API subset.
+var kubeAPIRoutes = []string{"/api", "/api/", "/apis", "/apis/", "/version", "/version/"}
+
+// ServeKubeAPI makes the server answer the Kubernetes API paths (/api,
+// /apis, /version and under them) with h (internal/kubeapi).
+func (s *Server) ServeKubeAPI(h http.Handler) {
+	for _, p := range kubeAPIRoutes {
+		s.mux.Handle(p, h)
+	}
 }
 
 // drainer stops every pod (podworker.Manager).
