@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -142,12 +143,22 @@ func (s *Source) scan() Snapshot {
 	return s.snapshot()
 }
 
+// readManifest reads a regular file. It opens without blocking and checks
+// what it opened, since the file may have been swapped for a FIFO or a
+// device since it was listed.
 func readManifest(p string) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
+	}
 	// One byte over the limit is enough for DecodeManifest to refuse it.
 	return io.ReadAll(io.LimitReader(f, maxManifestSize+1))
 }
