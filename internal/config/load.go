@@ -1,0 +1,274 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+)
+
+// The two documents of a configuration file.
+const (
+	KubeletAPIVersion     = "kubelet.config.k8s.io/v1beta1"
+	KubeletKind           = "KubeletConfiguration"
+	MinikubeletAPIVersion = "minikubelet.io/v1alpha1"
+	MinikubeletKind       = "MinikubeletConfiguration"
+)
+
+// Warning is something in a configuration file the daemon takes but its
+// user must hear of, once, at start.
+type Warning struct {
+	File string
+	// Field is the field's path ("logging.options"), empty for the file
+	// as a whole.
+	Field   string
+	Message string
+}
+
+func (w Warning) String() string {
+	if w.Field == "" {
+		return fmt.Sprintf("config %s: %s", w.File, w.Message)
+	}
+	return fmt.Sprintf("config %s: %s: %s", w.File, w.Field, w.Message)
+}
+
+// Load reads a configuration file: a KubeletConfiguration document and a
+// MinikubeletConfiguration document for what the kubelet has no field for
+// (either may be missing), or the deprecated form without apiVersion.
+// Decoding is strict: an unknown or duplicate field is an error naming the
+// file and the field's path. A kubelet field the daemon does not act on is
+// taken and reported in the warnings, as is the deprecated form.
+func Load(path string) (Config, []Warning, error) {
+	var c Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, nil, fmt.Errorf("read config: %w", err)
+	}
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return c, nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	var (
+		kubelet, own map[string]any
+		legacy       []byte
+		warnings     []Warning
+		errs         []error
+	)
+	for i, doc := range docs {
+		var m map[string]any
+		if err := json.Unmarshal(doc, &m); err != nil {
+			return c, nil, fmt.Errorf("config %s: document %d: not a mapping of fields: %w", path, i+1, err)
+		}
+		apiVersion, _ := m["apiVersion"].(string)
+		kind, _ := m["kind"].(string)
+		delete(m, "apiVersion")
+		delete(m, "kind")
+		switch {
+		case apiVersion == KubeletAPIVersion && kind == KubeletKind && kubelet == nil:
+			kubelet = m
+			if err := decodeUpstream(doc); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", KubeletKind, err))
+			}
+		case apiVersion == MinikubeletAPIVersion && kind == MinikubeletKind && own == nil:
+			own = m
+		case apiVersion == "" && kind == "" && len(docs) == 1:
+			legacy = doc
+		case apiVersion == "" && kind == "":
+			return c, nil, fmt.Errorf("config %s: document %d has no apiVersion and kind: with several documents, each is a %s (apiVersion %s) or a %s (apiVersion %s)",
+				path, i+1, KubeletKind, KubeletAPIVersion, MinikubeletKind, MinikubeletAPIVersion)
+		case (apiVersion == KubeletAPIVersion && kind == KubeletKind) || (apiVersion == MinikubeletAPIVersion && kind == MinikubeletKind):
+			return c, nil, fmt.Errorf("config %s: document %d: a second %s", path, i+1, kind)
+		default:
+			return c, nil, fmt.Errorf("config %s: document %d: unknown apiVersion %q and kind %q: want %s %s or %s %s",
+				path, i+1, apiVersion, kind, KubeletAPIVersion, KubeletKind, MinikubeletAPIVersion, MinikubeletKind)
+		}
+	}
+	if legacy != nil {
+		if err := decodeStrict(legacy, &c); err != nil {
+			return c, nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		return c, []Warning{{File: path, Message: legacyMessage()}}, nil
+	}
+	merged := map[string]any{}
+	if kubelet != nil {
+		kept, ws, es := keepKubelet(kubelet, kubeletSchema, configSchema, "")
+		mergeInto(merged, kept)
+		for _, f := range ws {
+			warnings = append(warnings, Warning{File: path, Field: f, Message: "a KubeletConfiguration field minikubelet does not act on: ignored"})
+		}
+		for _, e := range es {
+			errs = append(errs, fmt.Errorf("%s: %w", KubeletKind, e))
+		}
+	}
+	if own != nil {
+		kept, es := keepOwn(own, kubeletSchema, configSchema, "")
+		mergeInto(merged, kept)
+		for _, e := range es {
+			errs = append(errs, fmt.Errorf("%s: %w", MinikubeletKind, e))
+		}
+	}
+	if len(errs) > 0 {
+		return c, nil, fmt.Errorf("config %s: %w", path, errors.Join(errs...))
+	}
+	doc, err := json.Marshal(merged)
+	if err != nil {
+		return c, nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := decodeStrict(doc, &c); err != nil {
+		return c, nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, warnings, nil
+}
+
+// legacyMessage is the deprecation warning of a file without apiVersion.
+func legacyMessage() string {
+	return "a configuration without apiVersion is deprecated and will not be read by the next release: " +
+		"write the kubelet's fields in a document with apiVersion: " + KubeletAPIVersion + " and kind: " + KubeletKind +
+		", and " + strings.Join(ownFields(configSchema, kubeletSchema, ""), ", ") + " in a second document (after ---) with apiVersion: " +
+		MinikubeletAPIVersion + " and kind: " + MinikubeletKind + "; `minikubelet run --config FILE --print-config` prints this file in that form"
+}
+
+// ownFields are the paths of the fields of own that kubelet does not have.
+func ownFields(own, kubelet schema, prefix string) []string {
+	var paths []string
+	for k, cs := range own {
+		ks, shared := kubelet[k]
+		switch {
+		case !shared:
+			paths = append(paths, prefix+k)
+		case cs != nil && ks != nil:
+			paths = append(paths, ownFields(cs, ks, prefix+k+".")...)
+		}
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// splitDocuments turns a YAML (or JSON) file into the JSON of each of its
+// non-empty documents; a key given twice in a mapping is an error.
+func splitDocuments(data []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var docs [][]byte
+	for {
+		chunk, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		doc, err := yaml.YAMLToJSONStrict(chunk)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: not valid YAML: %w", len(docs)+1, err)
+		}
+		if t := bytes.TrimSpace(doc); len(t) == 0 || string(t) == "null" {
+			continue
+		}
+		docs = append(docs, doc)
+	}
+	return docs, nil
+}
+
+// decodeStrict decodes doc into v as the kubelet's strict decoding does:
+// field names matched exactly ("StaticPodPath" is an unknown field), an
+// unknown or duplicate field is an error.
+func decodeStrict(doc []byte, v any) error {
+	strict, err := sigsjson.UnmarshalStrict(doc, v, sigsjson.DisallowUnknownFields)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
+}
+
+// keepKubelet returns the fields of a KubeletConfiguration document that
+// the daemon acts on (those of Config), the paths of the kubelet fields it
+// does not, and an error for each field the kubelet does not have.
+func keepKubelet(m map[string]any, kubelet, own schema, prefix string) (map[string]any, []string, []error) {
+	kept := map[string]any{}
+	var ignored []string
+	var errs []error
+	for _, key := range sortedKeys(m) {
+		path := prefix + key
+		ks, inKubelet := kubelet[key]
+		cs, inOwn := own[key]
+		sub, isMap := m[key].(map[string]any)
+		switch {
+		case !inKubelet && inOwn:
+			errs = append(errs, fmt.Errorf("unknown field %q: a %s field, not a kubelet one: set it in the %s document (apiVersion %s)", path, MinikubeletKind, MinikubeletKind, MinikubeletAPIVersion))
+		case !inKubelet:
+			errs = append(errs, fmt.Errorf("unknown field %q", path))
+		case !inOwn:
+			ignored = append(ignored, path)
+		case ks != nil && cs != nil && isMap:
+			k, ig, es := keepKubelet(sub, ks, cs, path+".")
+			if len(k) > 0 {
+				kept[key] = k
+			}
+			ignored = append(ignored, ig...)
+			errs = append(errs, es...)
+		default:
+			kept[key] = m[key]
+		}
+	}
+	return kept, ignored, errs
+}
+
+// keepOwn returns the fields of a MinikubeletConfiguration document: those
+// of Config the kubelet has no field for.
+func keepOwn(m map[string]any, kubelet, own schema, prefix string) (map[string]any, []error) {
+	kept := map[string]any{}
+	var errs []error
+	for _, key := range sortedKeys(m) {
+		path := prefix + key
+		ks, inKubelet := kubelet[key]
+		cs, inOwn := own[key]
+		sub, isMap := m[key].(map[string]any)
+		switch {
+		case !inOwn:
+			errs = append(errs, fmt.Errorf("unknown field %q", path))
+		case inKubelet && ks != nil && cs != nil && isMap:
+			k, es := keepOwn(sub, ks, cs, path+".")
+			if len(k) > 0 {
+				kept[key] = k
+			}
+			errs = append(errs, es...)
+		case inKubelet:
+			errs = append(errs, fmt.Errorf("field %q is a kubelet field: set it in the %s document (apiVersion %s)", path, KubeletKind, KubeletAPIVersion))
+		default:
+			kept[key] = m[key]
+		}
+	}
+	return kept, errs
+}
+
+// mergeInto adds src's fields to dst, merging the mappings both have.
+func mergeInto(dst, src map[string]any) {
+	for k, v := range src {
+		if d, ok := dst[k].(map[string]any); ok {
+			if s, ok := v.(map[string]any); ok {
+				mergeInto(d, s)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
