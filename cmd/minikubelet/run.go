@@ -46,7 +46,11 @@ func newRunCommand() *cobra.Command {
 			}
 			defer log.Sync() //nolint:errcheck
 			for _, w := range warnings {
-				log.Warn(w.Message, zap.String("file", w.File), zap.String("field", w.Field))
+				fields := []zap.Field{zap.String("file", w.File)}
+				if w.Field != "" {
+					fields = append(fields, zap.String("field", w.Field))
+				}
+				log.Warn(w.Message, fields...)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
