@@ -19,10 +19,10 @@ import (
 
 // The two documents of a configuration file.
 const (
-	KubeletAPIVersion     = "kubelet.config.k8s.io/v1beta1"
-	KubeletKind           = "KubeletConfiguration"
-	MinikubeletAPIVersion = "minikubelet.io/v1alpha1"
-	MinikubeletKind       = "MinikubeletConfiguration"
+	kubeletAPIVersion     = "kubelet.config.k8s.io/v1beta1"
+	kubeletKind           = "KubeletConfiguration"
+	minikubeletAPIVersion = "minikubelet.io/v1alpha1"
+	minikubeletKind       = "MinikubeletConfiguration"
 )
 
 // Warning is something in a configuration file the daemon takes but its
@@ -74,23 +74,23 @@ func Load(path string) (Config, []Warning, error) {
 		delete(m, "apiVersion")
 		delete(m, "kind")
 		switch {
-		case apiVersion == KubeletAPIVersion && kind == KubeletKind && kubelet == nil:
+		case apiVersion == kubeletAPIVersion && kind == kubeletKind && kubelet == nil:
 			kubelet = m
 			if err := decodeUpstream(doc); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", KubeletKind, err))
+				errs = append(errs, fmt.Errorf("%s: %w", kubeletKind, err))
 			}
-		case apiVersion == MinikubeletAPIVersion && kind == MinikubeletKind && own == nil:
+		case apiVersion == minikubeletAPIVersion && kind == minikubeletKind && own == nil:
 			own = m
 		case apiVersion == "" && kind == "" && len(docs) == 1:
 			legacy = doc
 		case apiVersion == "" && kind == "":
 			return c, nil, fmt.Errorf("config %s: document %d has no apiVersion and kind: with several documents, each is a %s (apiVersion %s) or a %s (apiVersion %s)",
-				path, i+1, KubeletKind, KubeletAPIVersion, MinikubeletKind, MinikubeletAPIVersion)
-		case (apiVersion == KubeletAPIVersion && kind == KubeletKind) || (apiVersion == MinikubeletAPIVersion && kind == MinikubeletKind):
+				path, i+1, kubeletKind, kubeletAPIVersion, minikubeletKind, minikubeletAPIVersion)
+		case (apiVersion == kubeletAPIVersion && kind == kubeletKind) || (apiVersion == minikubeletAPIVersion && kind == minikubeletKind):
 			return c, nil, fmt.Errorf("config %s: document %d: a second %s", path, i+1, kind)
 		default:
 			return c, nil, fmt.Errorf("config %s: document %d: unknown apiVersion %q and kind %q: want %s %s or %s %s",
-				path, i+1, apiVersion, kind, KubeletAPIVersion, KubeletKind, MinikubeletAPIVersion, MinikubeletKind)
+				path, i+1, apiVersion, kind, kubeletAPIVersion, kubeletKind, minikubeletAPIVersion, minikubeletKind)
 		}
 	}
 	if legacy != nil {
@@ -107,14 +107,14 @@ func Load(path string) (Config, []Warning, error) {
 			warnings = append(warnings, Warning{File: path, Field: f, Message: "a KubeletConfiguration field minikubelet does not act on: ignored"})
 		}
 		for _, e := range es {
-			errs = append(errs, fmt.Errorf("%s: %w", KubeletKind, e))
+			errs = append(errs, fmt.Errorf("%s: %w", kubeletKind, e))
 		}
 	}
 	if own != nil {
 		kept, es := keepOwn(own, kubeletSchema, configSchema, "")
 		mergeInto(merged, kept)
 		for _, e := range es {
-			errs = append(errs, fmt.Errorf("%s: %w", MinikubeletKind, e))
+			errs = append(errs, fmt.Errorf("%s: %w", minikubeletKind, e))
 		}
 	}
 	if len(errs) > 0 {
@@ -133,9 +133,9 @@ func Load(path string) (Config, []Warning, error) {
 // legacyMessage is the deprecation warning of a file without apiVersion.
 func legacyMessage() string {
 	return "a configuration without apiVersion is deprecated and will not be read by the next release: " +
-		"write the kubelet's fields in a document with apiVersion: " + KubeletAPIVersion + " and kind: " + KubeletKind +
+		"write the kubelet's fields in a document with apiVersion: " + kubeletAPIVersion + " and kind: " + kubeletKind +
 		", and " + strings.Join(ownFields(configSchema, kubeletSchema, ""), ", ") + " in a second document (after ---) with apiVersion: " +
-		MinikubeletAPIVersion + " and kind: " + MinikubeletKind + "; `minikubelet run --config FILE --print-config` prints this file in that form"
+		minikubeletAPIVersion + " and kind: " + minikubeletKind + "; `minikubelet run --config FILE --print-config` prints this file in that form"
 }
 
 // ownFields are the paths of the fields of own that kubelet does not have.
@@ -204,7 +204,7 @@ func keepKubelet(m map[string]any, kubelet, own schema, prefix string) (map[stri
 		sub, isMap := m[key].(map[string]any)
 		switch {
 		case !inKubelet && inOwn:
-			errs = append(errs, fmt.Errorf("unknown field %q: a %s field, not a kubelet one: set it in the %s document (apiVersion %s)", path, MinikubeletKind, MinikubeletKind, MinikubeletAPIVersion))
+			errs = append(errs, fmt.Errorf("unknown field %q: a %s field, not a kubelet one: set it in the %s document (apiVersion %s)", path, minikubeletKind, minikubeletKind, minikubeletAPIVersion))
 		case !inKubelet:
 			errs = append(errs, fmt.Errorf("unknown field %q", path))
 		case !inOwn:
@@ -243,7 +243,7 @@ func keepOwn(m map[string]any, kubelet, own schema, prefix string) (map[string]a
 			}
 			errs = append(errs, es...)
 		case inKubelet:
-			errs = append(errs, fmt.Errorf("field %q is a kubelet field: set it in the %s document (apiVersion %s)", path, KubeletKind, KubeletAPIVersion))
+			errs = append(errs, fmt.Errorf("field %q is a kubelet field: set it in the %s document (apiVersion %s)", path, kubeletKind, kubeletAPIVersion))
 		default:
 			kept[key] = m[key]
 		}

@@ -25,7 +25,7 @@ func (c Config) Print() ([]byte, error) {
 	for i, part := range []struct {
 		apiVersion, kind string
 		fields           map[string]any
-	}{{KubeletAPIVersion, KubeletKind, kubelet}, {MinikubeletAPIVersion, MinikubeletKind, own}} {
+	}{{kubeletAPIVersion, kubeletKind, kubelet}, {minikubeletAPIVersion, minikubeletKind, own}} {
 		if i > 0 {
 			out.WriteString("---\n")
 		}
