@@ -54,80 +54,104 @@ func Load(path string) (Config, []Warning, error) {
 	if err != nil {
 		return c, nil, fmt.Errorf("read config: %w", err)
 	}
-	docs, err := splitDocuments(data)
+	docs, err := sortDocuments(data)
 	if err != nil {
 		return c, nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	var (
-		kubelet, own map[string]any
-		legacy       []byte
-		warnings     []Warning
-		errs         []error
-	)
-	for i, doc := range docs {
-		var m map[string]any
-		if err := json.Unmarshal(doc, &m); err != nil {
-			return c, nil, fmt.Errorf("config %s: document %d: not a mapping of fields: %w", path, i+1, err)
-		}
-		apiVersion, _ := m["apiVersion"].(string)
-		kind, _ := m["kind"].(string)
-		delete(m, "apiVersion")
-		delete(m, "kind")
-		switch {
-		case apiVersion == kubeletAPIVersion && kind == kubeletKind && kubelet == nil:
-			kubelet = m
-			if err := decodeUpstream(doc); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", kubeletKind, err))
-			}
-		case apiVersion == minikubeletAPIVersion && kind == minikubeletKind && own == nil:
-			own = m
-		case apiVersion == "" && kind == "" && len(docs) == 1:
-			legacy = doc
-		case apiVersion == "" && kind == "":
-			return c, nil, fmt.Errorf("config %s: document %d has no apiVersion and kind: with several documents, each is a %s (apiVersion %s) or a %s (apiVersion %s)",
-				path, i+1, kubeletKind, kubeletAPIVersion, minikubeletKind, minikubeletAPIVersion)
-		case (apiVersion == kubeletAPIVersion && kind == kubeletKind) || (apiVersion == minikubeletAPIVersion && kind == minikubeletKind):
-			return c, nil, fmt.Errorf("config %s: document %d: a second %s", path, i+1, kind)
-		default:
-			return c, nil, fmt.Errorf("config %s: document %d: unknown apiVersion %q and kind %q: want %s %s or %s %s",
-				path, i+1, apiVersion, kind, kubeletAPIVersion, kubeletKind, minikubeletAPIVersion, minikubeletKind)
-		}
-	}
-	if legacy != nil {
-		if err := decodeStrict(legacy, &c); err != nil {
+	if docs.legacy != nil {
+		if err := decodeStrict(docs.legacy, &c); err != nil {
 			return c, nil, fmt.Errorf("config %s: %w", path, err)
 		}
 		return c, []Warning{{File: path, Message: legacyMessage()}}, nil
 	}
 	merged := map[string]any{}
-	if kubelet != nil {
-		kept, ws, es := keepKubelet(kubelet, kubeletSchema, configSchema, "")
+	var (
+		warnings []Warning
+		errs     []error
+	)
+	if docs.kubelet != nil {
+		if err := decodeUpstream(docs.kubeletJSON); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", kubeletKind, err))
+		}
+		kept, ignored, es := keepKubelet(docs.kubelet, kubeletSchema, configSchema, "")
 		mergeInto(merged, kept)
-		for _, f := range ws {
+		for _, f := range ignored {
 			warnings = append(warnings, Warning{File: path, Field: f, Message: "a KubeletConfiguration field minikubelet does not act on: ignored"})
 		}
 		for _, e := range es {
 			errs = append(errs, fmt.Errorf("%s: %w", kubeletKind, e))
 		}
 	}
-	if own != nil {
-		kept, es := keepOwn(own, kubeletSchema, configSchema, "")
+	if docs.own != nil {
+		kept, es := keepOwn(docs.own, kubeletSchema, configSchema, "")
 		mergeInto(merged, kept)
 		for _, e := range es {
 			errs = append(errs, fmt.Errorf("%s: %w", minikubeletKind, e))
 		}
 	}
-	if len(errs) > 0 {
-		return c, nil, fmt.Errorf("config %s: %w", path, errors.Join(errs...))
+	if len(errs) == 0 {
+		errs = append(errs, decodeMerged(merged, &c))
 	}
-	doc, err := json.Marshal(merged)
-	if err != nil {
-		return c, nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	if err := decodeStrict(doc, &c); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return c, nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	return c, warnings, nil
+}
+
+// documents are the documents of a configuration file, by kind, their
+// apiVersion and kind taken out.
+type documents struct {
+	kubelet, own map[string]any
+	// kubeletJSON is the KubeletConfiguration document as written.
+	kubeletJSON []byte
+	// legacy is the one document of a file in the deprecated form.
+	legacy []byte
+}
+
+func sortDocuments(data []byte) (documents, error) {
+	var d documents
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return d, err
+	}
+	for i, doc := range docs {
+		var m map[string]any
+		if err := json.Unmarshal(doc, &m); err != nil {
+			return d, fmt.Errorf("document %d: not a mapping of fields: %w", i+1, err)
+		}
+		apiVersion, _ := m["apiVersion"].(string)
+		kind, _ := m["kind"].(string)
+		delete(m, "apiVersion")
+		delete(m, "kind")
+		isKubelet := apiVersion == kubeletAPIVersion && kind == kubeletKind
+		isOwn := apiVersion == minikubeletAPIVersion && kind == minikubeletKind
+		switch {
+		case isKubelet && d.kubelet == nil:
+			d.kubelet, d.kubeletJSON = m, doc
+		case isOwn && d.own == nil:
+			d.own = m
+		case isKubelet || isOwn:
+			return d, fmt.Errorf("document %d: a second %s", i+1, kind)
+		case apiVersion == "" && kind == "" && len(docs) == 1:
+			d.legacy = doc
+		case apiVersion == "" && kind == "":
+			return d, fmt.Errorf("document %d has no apiVersion and kind: with several documents, each is a %s (apiVersion %s) or a %s (apiVersion %s)",
+				i+1, kubeletKind, kubeletAPIVersion, minikubeletKind, minikubeletAPIVersion)
+		default:
+			return d, fmt.Errorf("document %d: unknown apiVersion %q and kind %q: want %s %s or %s %s",
+				i+1, apiVersion, kind, kubeletAPIVersion, kubeletKind, minikubeletAPIVersion, minikubeletKind)
+		}
+	}
+	return d, nil
+}
+
+// decodeMerged decodes the fields the documents' walks kept into c.
+func decodeMerged(merged map[string]any, c *Config) error {
+	doc, err := json.Marshal(merged)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(doc, c)
 }
 
 // legacyMessage is the deprecation warning of a file without apiVersion.

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 
+	sigsjson "sigs.k8s.io/json"
+
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 )
 
@@ -68,8 +70,8 @@ func withoutTypeMeta(s schema) schema {
 
 // decodeUpstream decodes a KubeletConfiguration document into the
 // kubelet's own type, so that a field the daemon does not act on is still
-// checked for its type.
+// checked for its type. Unknown fields are keepKubelet's to report.
 func decodeUpstream(doc []byte) error {
 	var kc kubeletv1beta1.KubeletConfiguration
-	return decodeStrict(doc, &kc)
+	return sigsjson.UnmarshalCaseSensitivePreserveInts(doc, &kc)
 }
