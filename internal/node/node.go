@@ -81,6 +81,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 
+	machineInfo.MaxPods = int(cfg.MaxPods)
 	allocatable := machineInfo.Allocatable()
 	if !podCgroups.HugetlbAvailable() {
 		// Without the hugetlb controller no huge page limit holds: admit

@@ -438,8 +438,7 @@ func (l *lifetimes) stopOrphans() {
 			continue
 		}
 		l.m.log.Info("stopping a pod no manifest asks for",
-			zap.String("pod", sandboxPodKey(s)),
-			zap.String("uid", string(uid)))
+			podFields(s.Labels[runtime.LabelPodNamespace], s.Labels[runtime.LabelPodName], uid)...)
 		w := newWorker(l.m, orphanPod(s), true)
 		w.terminate = true
 		if l.drained {

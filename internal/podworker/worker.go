@@ -81,7 +81,7 @@ func newWorker(m *Manager, pod *v1.Pod, orphan bool) *worker {
 		m:        m,
 		uid:      pod.UID,
 		podKey:   key,
-		log:      m.log.With(zap.String("pod", key), zap.String("uid", string(pod.UID))),
+		log:      m.log.With(podFields(pod.Namespace, pod.Name, pod.UID)...),
 		wakeCh:   make(chan struct{}, 1),
 		pod:      pod,
 		orphan:   orphan,

@@ -99,6 +99,8 @@ func (n *testNode) start() {
 		"--api-socket", n.socket,
 		"--root-dir", filepath.Join(filepath.Dir(n.dir), "root"),
 		"--log-level", "debug",
+		// The tests read the console format; a test may ask for json.
+		"--log-format", "text",
 		"--cgroup-root", n.cgroupRoot(),
 	)
 	n.cmd.Args = append(n.cmd.Args, n.args...)
