@@ -74,6 +74,10 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&flagCfg.LogLevel, "log-level", "", "debug, info, warn or error (default info, debug with -v 1 or more)")
 	f.Uint32VarP(&flagCfg.Logging.Verbosity, "v", "v", 0, "log verbosity: 0 logs at info, any higher number at debug (minikubelet has one debug level); --log-level wins")
 	f.StringVar(&flagCfg.Logging.Format, "log-format", "", "text or json (default text on a terminal, json otherwise)")
+	f.Int32Var(&flagCfg.Port, "port", 0, fmt.Sprintf("HTTPS port of the Kubernetes API kubectl uses, 0 for none (default %d)", config.DefaultPort))
+	f.StringVar(&flagCfg.Address, "address", "", "IP address the HTTPS port is bound to (default "+config.DefaultAddress+")")
+	f.Int32Var(&flagCfg.ReadOnlyPort, "read-only-port", 0, "plain-HTTP read-only port on 127.0.0.1: pods, events, node, discovery, healthz, metrics; no logs, exec, attach or port-forward (default 0: off)")
+	f.StringVar(&flagCfg.KubeconfigPath, "kubeconfig-path", "", "where the admin kubeconfig for the HTTPS port is written (default "+config.DefaultKubeconfigPath+")")
 	return cmd
 }
 
@@ -126,4 +130,8 @@ func overrideFromFlags(flags *pflag.FlagSet, cfg *config.Config, from config.Con
 	set("v", func() { cfg.Logging.Verbosity, cfg.LogLevel = from.Logging.Verbosity, "" })
 	set("log-level", func() { cfg.LogLevel = from.LogLevel })
 	set("log-format", func() { cfg.Logging.Format = from.Logging.Format })
+	set("port", func() { cfg.SetPort(from.Port) })
+	set("address", func() { cfg.Address = from.Address })
+	set("read-only-port", func() { cfg.ReadOnlyPort = from.ReadOnlyPort })
+	set("kubeconfig-path", func() { cfg.KubeconfigPath = from.KubeconfigPath })
 }

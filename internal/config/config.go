@@ -25,10 +25,6 @@ const (
 	DefaultBackoffMax               = 300 * time.Second
 	DefaultCgroupRoot               = "/"
 
-	// DefaultPort is not the kubelet's 10250, so that minikubelet can run
-	// beside a kubelet.
-	DefaultPort                        = 10260
-	DefaultAddress                     = "0.0.0.0"
 	DefaultHealthzBindAddress          = "127.0.0.1"
 	DefaultHealthzPort                 = 10248
 	DefaultSyncFrequency               = time.Minute
@@ -88,8 +84,9 @@ type Config struct {
 	MaxParallelImagePulls   *int32 `json:"maxParallelImagePulls,omitempty"`
 	RegistryCredentialsFile string `json:"registryCredentialsFile,omitempty"`
 
-	// Port, Address and ReadOnlyPort are where the kubelet's HTTP server
-	// listens; ReadOnlyPort 0 means none, as the kubelet's.
+	// Port is the HTTPS port of the Kubernetes API subset (0: off), bound
+	// to Address; ReadOnlyPort the kubelet's plain-HTTP read-only port on
+	// loopback (0, the default: off). Serving holds the rest (serving.go).
 	Port         int32  `json:"port,omitempty"`
 	Address      string `json:"address,omitempty"`
 	ReadOnlyPort int32  `json:"readOnlyPort,omitempty"`
@@ -121,6 +118,9 @@ type Config struct {
 	EvictionHard map[string]string `json:"evictionHard,omitempty"`
 	// Logging is the log format and verbosity.
 	Logging Logging `json:"logging,omitempty"`
+	// Serving is minikubelet's own settings of the HTTPS port
+	// (serving.go).
+	Serving
 }
 
 // Logging is the part of the kubelet's logging configuration the daemon
@@ -160,8 +160,7 @@ func (c Config) WithDefaults() Config {
 	setDuration(&c.RuntimeRequestTimeout, DefaultRuntimeRequestTimeout)
 	setDuration(&c.CrashLoopBackOff.InitialContainerRestartPeriod, DefaultBackoffInitial)
 	setDuration(&c.CrashLoopBackOff.MaxContainerRestartPeriod, DefaultBackoffMax)
-	setInt32(&c.Port, DefaultPort)
-	setString(&c.Address, DefaultAddress)
+	c.defaultServing()
 	setString(&c.HealthzBindAddress, DefaultHealthzBindAddress)
 	setInt32Ptr(&c.HealthzPort, DefaultHealthzPort)
 	setDuration(&c.SyncFrequency, DefaultSyncFrequency)
@@ -254,6 +253,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateImagePulls()...)
 	errs = append(errs, c.validateKubelet()...)
+	errs = append(errs, c.validateServing()...)
 	return errors.Join(errs...)
 }
 

@@ -62,6 +62,10 @@ func Load(path string) (Config, []Warning, error) {
 		if err := decodeStrict(docs.legacy, &c); err != nil {
 			return c, nil, fmt.Errorf("config %s: %w", path, err)
 		}
+		var fields map[string]any
+		if json.Unmarshal(docs.legacy, &fields) == nil {
+			c.portSet = portGiven(fields)
+		}
 		return c, []Warning{{File: path, Message: legacyMessage()}}, nil
 	}
 	merged := map[string]any{}
@@ -95,6 +99,7 @@ func Load(path string) (Config, []Warning, error) {
 	if err := errors.Join(errs...); err != nil {
 		return c, nil, fmt.Errorf("config %s: %w", path, err)
 	}
+	c.portSet = portGiven(merged)
 	return c, warnings, nil
 }
 
