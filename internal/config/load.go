@@ -74,15 +74,16 @@ func Load(path string) (Config, []Warning, error) {
 		errs     []error
 	)
 	if docs.kubelet != nil {
-		if err := decodeUpstream(docs.kubeletJSON); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", kubeletKind, err))
+		f := keepKubelet(docs.kubelet, kubeletSchema, configSchema, "")
+		mergeInto(merged, f.kept)
+		for _, p := range f.ignoredPaths {
+			warnings = append(warnings, Warning{File: path, Field: p, Message: "a KubeletConfiguration field minikubelet does not act on: ignored"})
 		}
-		kept, ignored, es := keepKubelet(docs.kubelet, kubeletSchema, configSchema, "")
-		mergeInto(merged, kept)
-		for _, f := range ignored {
-			warnings = append(warnings, Warning{File: path, Field: f, Message: "a KubeletConfiguration field minikubelet does not act on: ignored"})
+		// What the daemon ignores is still checked as the kubelet would.
+		if err := decodeUpstream(f.ignored); err != nil {
+			f.errs = append(f.errs, err)
 		}
-		for _, e := range es {
+		for _, e := range f.errs {
 			errs = append(errs, fmt.Errorf("%s: %w", kubeletKind, e))
 		}
 	}
@@ -107,8 +108,6 @@ func Load(path string) (Config, []Warning, error) {
 // apiVersion and kind taken out.
 type documents struct {
 	kubelet, own map[string]any
-	// kubeletJSON is the KubeletConfiguration document as written.
-	kubeletJSON []byte
 	// legacy is the one document of a file in the deprecated form.
 	legacy []byte
 }
@@ -132,7 +131,7 @@ func sortDocuments(data []byte) (documents, error) {
 		isOwn := apiVersion == minikubeletAPIVersion && kind == minikubeletKind
 		switch {
 		case isKubelet && d.kubelet == nil:
-			d.kubelet, d.kubeletJSON = m, doc
+			d.kubelet = m
 		case isOwn && d.own == nil:
 			d.own = m
 		case isKubelet || isOwn:
@@ -219,13 +218,21 @@ func decodeStrict(doc []byte, v any) error {
 	return errors.Join(strict...)
 }
 
-// keepKubelet returns the fields of a KubeletConfiguration document that
-// the daemon acts on (those of Config), the paths of the kubelet fields it
-// does not, and an error for each field the kubelet does not have.
-func keepKubelet(m map[string]any, kubelet, own schema, prefix string) (map[string]any, []string, []error) {
-	kept := map[string]any{}
-	var ignored []string
-	var errs []error
+// kubeletFields is a KubeletConfiguration document split by whether the
+// daemon acts on a field.
+type kubeletFields struct {
+	// kept are the fields the daemon acts on (those of Config).
+	kept map[string]any
+	// ignored are the others, and ignoredPaths their paths.
+	ignored      map[string]any
+	ignoredPaths []string
+	// errs are the fields the kubelet does not have.
+	errs []error
+}
+
+// keepKubelet splits the fields of a KubeletConfiguration document m.
+func keepKubelet(m map[string]any, kubelet, own schema, prefix string) kubeletFields {
+	f := kubeletFields{kept: map[string]any{}, ignored: map[string]any{}}
 	for _, key := range sortedKeys(m) {
 		path := prefix + key
 		ks, inKubelet := kubelet[key]
@@ -233,23 +240,27 @@ func keepKubelet(m map[string]any, kubelet, own schema, prefix string) (map[stri
 		sub, isMap := m[key].(map[string]any)
 		switch {
 		case !inKubelet && inOwn:
-			errs = append(errs, fmt.Errorf("unknown field %q: a %s field, not a kubelet one: set it in the %s document (apiVersion %s)", path, minikubeletKind, minikubeletKind, minikubeletAPIVersion))
+			f.errs = append(f.errs, fmt.Errorf("unknown field %q: a %s field, not a kubelet one: set it in the %s document (apiVersion %s)", path, minikubeletKind, minikubeletKind, minikubeletAPIVersion))
 		case !inKubelet:
-			errs = append(errs, fmt.Errorf("unknown field %q", path))
+			f.errs = append(f.errs, fmt.Errorf("unknown field %q", path))
 		case !inOwn:
-			ignored = append(ignored, path)
+			f.ignored[key] = m[key]
+			f.ignoredPaths = append(f.ignoredPaths, path)
 		case ks != nil && cs != nil && isMap:
-			k, ig, es := keepKubelet(sub, ks, cs, path+".")
-			if len(k) > 0 {
-				kept[key] = k
+			nested := keepKubelet(sub, ks, cs, path+".")
+			if len(nested.kept) > 0 {
+				f.kept[key] = nested.kept
 			}
-			ignored = append(ignored, ig...)
-			errs = append(errs, es...)
+			if len(nested.ignored) > 0 {
+				f.ignored[key] = nested.ignored
+			}
+			f.ignoredPaths = append(f.ignoredPaths, nested.ignoredPaths...)
+			f.errs = append(f.errs, nested.errs...)
 		default:
-			kept[key] = m[key]
+			f.kept[key] = m[key]
 		}
 	}
-	return kept, ignored, errs
+	return f
 }
 
 // keepOwn returns the fields of a MinikubeletConfiguration document: those

@@ -133,6 +133,8 @@ func TestLoad_Errors(t *testing.T) {
 	}{
 		{name: "unknown field", content: kubelet + "maxPod: 3\n", want: []string{"KubeletConfiguration", `unknown field "maxPod"`}},
 		{name: "unknown nested field", content: kubelet + "logging:\n  formats: json\n", want: []string{`unknown field "logging.formats"`}},
+		{name: "unknown field inside a kubelet field not acted on", content: kubelet + "authentication:\n  anonymous:\n    enable: true\n", want: []string{`unknown field "authentication.anonymous.enable"`}},
+		{name: "unknown field in a list inside a kubelet field not acted on", content: kubelet + "registerWithTaints:\n- key: a\n  effect: NoSchedule\n  colour: red\n", want: []string{`unknown field "registerWithTaints[0].colour"`}},
 		{name: "case matters", content: kubelet + "MaxPods: 3\n", want: []string{`unknown field "MaxPods"`}},
 		{name: "a minikubelet field in the kubelet's document", content: kubelet + "rootDir: /r\n", want: []string{`unknown field "rootDir"`, "MinikubeletConfiguration", "minikubelet.io/v1alpha1"}},
 		{name: "a nested minikubelet field in the kubelet's document", content: kubelet + "crashLoopBackOff:\n  initialContainerRestartPeriod: 1s\n", want: []string{`"crashLoopBackOff.initialContainerRestartPeriod"`, "MinikubeletConfiguration"}},

@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"strings"
 
-	sigsjson "sigs.k8s.io/json"
-
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 )
 
@@ -68,10 +66,15 @@ func withoutTypeMeta(s schema) schema {
 	return s
 }
 
-// decodeUpstream decodes a KubeletConfiguration document into the
-// kubelet's own type, so that a field the daemon does not act on is still
-// checked for its type. Unknown fields are keepKubelet's to report.
-func decodeUpstream(doc []byte) error {
+// decodeUpstream decodes fields of a KubeletConfiguration document into
+// the kubelet's own type, strictly, so that a field the daemon does not act
+// on is still checked: its type, and the fields inside it (a list of
+// structs included).
+func decodeUpstream(fields map[string]any) error {
+	doc, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
 	var kc kubeletv1beta1.KubeletConfiguration
-	return sigsjson.UnmarshalCaseSensitivePreserveInts(doc, &kc)
+	return decodeStrict(doc, &kc)
 }
