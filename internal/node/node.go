@@ -136,10 +136,18 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	manifests := &server.Manifests{}
 	srv.ServeManifests(manifests)
 	srv.ServeDrain(manager)
-	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{Log: log.Named("kubeapi")}).Handler())
-	srv.ServeContainers(func(pod *v1.Pod, container string, restartCount int32) string {
-		return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
-	}, rt)
+	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{
+		Containers: kubeapi.ContainerDeps{
+			Pods: store,
+			LogPath: func(pod *v1.Pod, container string, restartCount int32) string {
+				return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
+			},
+			Streams:  rt,
+			Stats:    rt,
+			NodeName: nodeName,
+		},
+		Log: log.Named("kubeapi"),
+	}).Handler())
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
