@@ -25,15 +25,16 @@ type streamOptions struct {
 	stdin, stdout, stderr, tty bool
 }
 
-// parseStreamOptions reads the stream flags as the kubelet's
-// remotecommand.NewOptions does ("true" and "1" both set a flag, as the
-// API server sends "1"): at least one stream, and no stderr with a TTY.
+// parseStreamOptions reads PodExecOptions' and PodAttachOptions' stream
+// flags (stdin, stdout, stderr, tty; "true" and "1" both set one) with the
+// kubelet's remotecommand.NewOptions rules: at least one stream, and no
+// stderr with a TTY.
 func parseStreamOptions(q url.Values) (streamOptions, error) {
 	o := streamOptions{
-		stdin:  queryBool(q, v1.ExecStdinParam),
-		stdout: queryBool(q, v1.ExecStdoutParam),
-		stderr: queryBool(q, v1.ExecStderrParam),
-		tty:    queryBool(q, v1.ExecTTYParam),
+		stdin:  queryBool(q, "stdin"),
+		stdout: queryBool(q, "stdout"),
+		stderr: queryBool(q, "stderr"),
+		tty:    queryBool(q, "tty"),
 	}
 	if !o.stdin && !o.stdout && !o.stderr {
 		return o, fmt.Errorf("you must specify at least 1 of stdin, stdout, stderr")
@@ -124,7 +125,7 @@ func (c *containerRoutes) podExec(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cmd := r.URL.Query()[v1.ExecCommandParam]
+	cmd := r.URL.Query()["command"]
 	if len(cmd) == 0 {
 		writeContainerError(w, c.log, http.StatusBadRequest, metav1.StatusReasonBadRequest, "you must specify at least one command for the container", nil)
 		return
