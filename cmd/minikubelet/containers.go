@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -70,6 +73,9 @@ func newLogsCommand() *cobra.Command {
 	var (
 		previous, follow, timestamps bool
 		tail                         int
+		since                        time.Duration
+		sinceTime                    string
+		limitBytes                   int64
 	)
 	cmd := &cobra.Command{
 		Use:   "logs POD [-c CONTAINER]",
@@ -94,6 +100,19 @@ func newLogsCommand() *cobra.Command {
 			if tail >= 0 {
 				q.Set("tailLines", fmt.Sprint(tail))
 			}
+			if since != 0 && sinceTime != "" {
+				return errors.New("at most one of `sinceTime` or `sinceSeconds` may be specified")
+			}
+			if since != 0 {
+				// As kubectl: whole seconds, rounded up.
+				q.Set("sinceSeconds", fmt.Sprint(int64(math.Ceil(since.Seconds()))))
+			}
+			if sinceTime != "" {
+				q.Set("sinceTime", sinceTime)
+			}
+			if limitBytes != 0 {
+				q.Set("limitBytes", fmt.Sprint(limitBytes))
+			}
 			path := fmt.Sprintf("/pods/%s/%s/log?%s", pod.Namespace, pod.Name, q.Encode())
 			return apiStream(ctx, opts.apiSocket, http.MethodGet, path, cmd.OutOrStdout(), follow)
 		},
@@ -104,6 +123,9 @@ func newLogsCommand() *cobra.Command {
 	f.BoolVarP(&follow, "follow", "f", false, "keep printing as the log grows")
 	f.BoolVar(&timestamps, "timestamps", false, "prefix each line with its time")
 	f.IntVar(&tail, "tail", -1, "only the last N lines")
+	f.DurationVar(&since, "since", 0, "only lines newer than this (5s, 2m, 3h)")
+	f.StringVar(&sinceTime, "since-time", "", "only lines after this time (RFC 3339)")
+	f.Int64Var(&limitBytes, "limit-bytes", 0, "at most this many bytes of log")
 	return cmd
 }
 

@@ -162,5 +162,11 @@ func TestCLI_ExecAndAttachStream(t *testing.T) {
 		if !strings.HasSuffix(out, " started\n") || !strings.HasPrefix(out, "20") {
 			t.Fatalf("logs --timestamps = %q, want a timestamp and \"started\"", out)
 		}
+		if out := n.cli("logs", pod, "-c", "shell", "--limit-bytes", "3", "--since", "1h"); out != "sta" {
+			t.Fatalf("logs --limit-bytes 3 --since 1h = %q, want \"sta\"", out)
+		}
+		if out := n.cli("logs", pod, "-c", "shell", "--since-time", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); out != "" {
+			t.Fatalf("logs --since-time in an hour = %q, want nothing", out)
+		}
 	})
 }
