@@ -191,7 +191,7 @@ func writeContainerJSON(w http.ResponseWriter, log *zap.Logger, v any) {
 	}
 }
 
-// podFields are the log fields naming a pod and container.
-func podFields(pod *v1.Pod, container string) []zap.Field {
+// containerLogFields are the log fields naming a pod and container.
+func containerLogFields(pod *v1.Pod, container string) []zap.Field {
 	return []zap.Field{zap.String("pod", pod.Namespace+"/"+pod.Name), zap.String("namespace", pod.Namespace), zap.String("container", container)}
 }

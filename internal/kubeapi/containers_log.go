@@ -167,7 +167,7 @@ func (c *containerRoutes) podLog(w http.ResponseWriter, r *http.Request) {
 	}
 	opts := logs.Options{TailLines: req.tailLines, Timestamps: req.timestamps, Since: req.since}
 	if err := f.Copy(out, opts); err != nil {
-		c.log.Debug("write log", append(podFields(pod, name), zap.Error(err))...)
+		c.log.Debug("write log", append(containerLogFields(pod, name), zap.Error(err))...)
 		return
 	}
 	// As the kubelet: following ends with the instance, and the log of a
@@ -177,7 +177,7 @@ func (c *containerRoutes) podLog(w http.ResponseWriter, r *http.Request) {
 	}
 	running := func() bool { return c.stillRunning(pod, containerID) }
 	if err := f.Follow(ctx, flushingWriter{out, w}, opts, running); err != nil {
-		c.log.Debug("follow log", append(podFields(pod, name), zap.Error(err))...)
+		c.log.Debug("follow log", append(containerLogFields(pod, name), zap.Error(err))...)
 	}
 }
 

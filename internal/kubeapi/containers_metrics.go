@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
+	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -230,7 +230,7 @@ func (c *containerRoutes) nodeMetrics(ctx context.Context) (metricsv1beta1.NodeM
 // memory in bytes.
 func usage(nanoCores, memoryBytes uint64) v1.ResourceList {
 	return v1.ResourceList{
-		v1.ResourceCPU:    *resource.NewScaledQuantity(int64(nanoCores), resource.Nano),
-		v1.ResourceMemory: *resource.NewQuantity(int64(memoryBytes), resource.BinarySI),
+		v1.ResourceCPU:    *apiresource.NewScaledQuantity(int64(nanoCores), apiresource.Nano),
+		v1.ResourceMemory: *apiresource.NewQuantity(int64(memoryBytes), apiresource.BinarySI),
 	}
 }

@@ -208,7 +208,7 @@ func (c *containerRoutes) podPortForward(w http.ResponseWriter, r *http.Request)
 }
 
 func (c *containerRoutes) streamFailed(w http.ResponseWriter, pod *v1.Pod, name, what string, err error) {
-	c.log.Info("runtime refused a stream", append(podFields(pod, name), zap.String("stream", what), zap.Error(err))...)
+	c.log.Info("runtime refused a stream", append(containerLogFields(pod, name), zap.String("stream", what), zap.Error(err))...)
 	writeContainerError(w, c.log, http.StatusInternalServerError, metav1.StatusReasonInternalError,
 		fmt.Sprintf("%s: the container runtime refused: %v", what, err), nil)
 }
@@ -223,7 +223,7 @@ func (c *containerRoutes) proxyStream(w http.ResponseWriter, r *http.Request, po
 		c.streamFailed(w, pod, name, "stream", fmt.Errorf("the streaming URL %q: %w", rawURL, err))
 		return
 	}
-	log := c.log.With(podFields(pod, name)...)
+	log := c.log.With(containerLogFields(pod, name)...)
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			u := *target
