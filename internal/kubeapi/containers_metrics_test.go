@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
@@ -41,19 +42,18 @@ func TestCPURate(t *testing.T) {
 }
 
 // fakeStats serves ListContainerStats from counters a test sets, stamped
-// with the fake clock.
+// with the fake clock. onFirst, when set, runs inside the first call,
+// after its reading: a test moves the clock and the counters on there.
 type fakeStats struct {
-	mu    sync.Mutex
-	clock *clocktesting.FakeClock
-	cpu   map[string]uint64 // container ID -> cumulative ns
-	mem   map[string]uint64
-	calls int
+	mu      sync.Mutex
+	clock   *clocktesting.FakeClock
+	cpu     map[string]uint64 // container ID -> cumulative ns
+	mem     map[string]uint64
+	onFirst func()
 }
 
 func (f *fakeStats) ListContainerStats(_ context.Context, filter *runtimeapi.ContainerStatsFilter) ([]*runtimeapi.ContainerStats, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
 	var out []*runtimeapi.ContainerStats
 	for id, cpu := range f.cpu {
 		out = append(out, &runtimeapi.ContainerStats{
@@ -61,6 +61,12 @@ func (f *fakeStats) ListContainerStats(_ context.Context, filter *runtimeapi.Con
 			Cpu:        &runtimeapi.CpuUsage{Timestamp: f.clock.Now().UnixNano(), UsageCoreNanoSeconds: &runtimeapi.UInt64Value{Value: cpu}},
 			Memory:     &runtimeapi.MemoryUsage{WorkingSetBytes: &runtimeapi.UInt64Value{Value: f.mem[id]}},
 		})
+	}
+	onFirst := f.onFirst
+	f.onFirst = nil
+	f.mu.Unlock()
+	if onFirst != nil {
+		onFirst()
 	}
 	return out, nil
 }
@@ -71,21 +77,6 @@ func (f *fakeStats) add(id string, ns uint64) {
 	f.cpu[id] += ns
 }
 
-// stepWhenWaiting moves the clock a second on as soon as a request waits
-// for its second sample, having added work to the counters.
-func stepWhenWaiting(clock *clocktesting.FakeClock, onWait func()) chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for !clock.HasWaiters() {
-			time.Sleep(time.Millisecond)
-		}
-		onWait()
-		clock.Step(time.Second)
-	}()
-	return done
-}
-
 func TestPodMetrics_CPUBetweenTwoSamplesAndTheWorkingSet(t *testing.T) {
 	clock := clocktesting.NewFakeClock(time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC))
 	stats := &fakeStats{clock: clock, cpu: map[string]uint64{"a2": 10e9, "other": 1}, mem: map[string]uint64{"a2": 3 << 20}}
@@ -93,9 +84,11 @@ func TestPodMetrics_CPUBetweenTwoSamplesAndTheWorkingSet(t *testing.T) {
 
 	// The first request has no earlier sample: it takes one, waits a
 	// second on the clock, and measures the quarter core used meanwhile.
-	done := stepWhenWaiting(clock, func() { stats.add("a2", 25e7) })
+	stats.onFirst = func() {
+		stats.add("a2", 25e7)
+		clock.Step(time.Second)
+	}
 	rec := do(t, h, http.MethodGet, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods", nil)
-	<-done
 	var list metricsv1beta1.PodMetricsList
 	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || rec.Code != 200 {
 		t.Fatalf("GET pods metrics = %d %q: %v", rec.Code, rec.Body.String(), err)
@@ -148,12 +141,15 @@ func TestNodeMetrics_FromProc(t *testing.T) {
 	writeStat(1000, 500, 9000)
 	writeFile(t, filepath.Join(proc, "meminfo"), "MemTotal:       1000 kB\nMemFree:         100 kB\nMemAvailable:    400 kB\n")
 	clock := clocktesting.NewFakeClock(time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC))
-	h, _ := newTestAPI(t, &fakePods{}, ContainerDeps{Clock: clock, NodeName: "node1", ProcDir: proc})
-
-	// 150 jiffies of 10ms busy over 1s: 1.5 cores.
-	done := stepWhenWaiting(clock, func() { writeStat(1100, 550, 9100) })
-	rec := do(t, h, http.MethodGet, "/apis/metrics.k8s.io/v1beta1/nodes/node1", nil)
-	<-done
+	c := &containerRoutes{deps: ContainerDeps{NodeName: "node1", ProcDir: proc}, log: zap.NewNop(), clock: clock, metrics: newUsageSampler(clock)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /apis/metrics.k8s.io/v1beta1/nodes/{name}", c.nodeMetricsGet)
+	// An earlier request's sample, a second old: (1000+500) jiffies busy.
+	c.metrics.last[nodeKey] = usageSample{at: clock.Now(), cpu: 1500 * 1e7}
+	clock.Step(time.Second)
+	// 150 jiffies of 10ms busy over that second: 1.5 cores.
+	writeStat(1100, 550, 9100)
+	rec := do(t, mux, http.MethodGet, "/apis/metrics.k8s.io/v1beta1/nodes/node1", nil)
 	var m metricsv1beta1.NodeMetrics
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || rec.Code != 200 {
 		t.Fatalf("GET node metrics = %d %q: %v", rec.Code, rec.Body.String(), err)
@@ -163,7 +159,7 @@ func TestNodeMetrics_FromProc(t *testing.T) {
 		t.Fatalf("NodeMetrics = %s window %s cpu %s memory %s; want node1, 1s, 1.5 cores, MemTotal-MemAvailable 600Ki",
 			m.Name, m.Window.Duration, cpu.String(), mem.String())
 	}
-	rec = do(t, h, http.MethodGet, "/apis/metrics.k8s.io/v1beta1/nodes/other", nil)
+	rec = do(t, mux, http.MethodGet, "/apis/metrics.k8s.io/v1beta1/nodes/other", nil)
 	if rec.Code != 404 {
 		t.Fatalf("GET metrics of another node = %d, want 404", rec.Code)
 	}

@@ -70,15 +70,18 @@ func newUsageSampler(c clock.WithTicker) *usageSampler {
 
 // rates reads the counters and returns the rate of each since its last
 // sample. When a counter has no usable earlier sample, the first reading
-// becomes one, and rates reads again after metricsMinWindow.
+// becomes one, and rates reads again metricsMinWindow after it began.
 func (s *usageSampler) rates(ctx context.Context, read func(context.Context) (map[string]usageSample, error)) (map[string]usageRate, error) {
+	// Set before the first reading, so that the second comes a window
+	// after the first began, and so that a fake clock can be moved on
+	// from inside a reading.
+	t := s.clock.NewTimer(metricsMinWindow)
+	defer t.Stop()
 	cur, err := read(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if s.remember(cur) {
-		t := s.clock.NewTimer(metricsMinWindow)
-		defer t.Stop()
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
