@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 SCENARIO ?=
 
-.PHONY: fuzz all build pause-image node-up node-down images demo demo-down unit e2e test lint vet fmt bench install clean
+.PHONY: kubectl fuzz all build pause-image node-up node-down images demo demo-down unit e2e test lint vet fmt bench install clean
 
 all: build
 
@@ -50,8 +50,14 @@ demo-down:
 unit: $(PAUSE_TAR)
 	$(GO) test -race -count=1 ./internal/... ./cmd/...
 
-e2e: node-up
-	MINIKUBELET_BIN=$(abspath $(BIN)/minikubelet) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+# The stock kubectl the e2e tests drive (tools/kubectl), built once and
+# rebuilt only when its module changes.
+kubectl: $(BIN)/kubectl
+$(BIN)/kubectl: hack/kubectl.sh tools/kubectl/go.mod tools/kubectl/go.sum $(wildcard tools/kubectl/*.go)
+	GO=$(GO) hack/kubectl.sh $@
+
+e2e: node-up kubectl
+	MINIKUBELET_BIN=$(abspath $(BIN)/minikubelet) KUBECTL_BIN=$(abspath $(BIN)/kubectl) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
 
 test: vet unit fuzz e2e
 

@@ -53,6 +53,10 @@ func newRunCommand() *cobra.Command {
 	f.StringToStringVar(&flagCfg.NodeLabels, "node-labels", nil, "the node's labels beyond the well-known ones, key=value,... (matched by node selectors and node affinity)")
 	f.StringVar(&flagCfg.CgroupRoot, "cgroup-root", "", "cgroup under which the kubepods hierarchy is made (default "+config.DefaultCgroupRoot+")")
 	f.StringVar(&flagCfg.LogLevel, "log-level", "", "debug, info, warn or error (default info)")
+	f.Int32Var(&flagCfg.Port, "port", 0, fmt.Sprintf("HTTPS port of the Kubernetes API kubectl uses, 0 for none (default %d)", config.DefaultPort))
+	f.StringVar(&flagCfg.Address, "address", "", "IP address the HTTPS port is bound to (default "+config.DefaultAddress+")")
+	f.Int32Var(&flagCfg.ReadOnlyPort, "read-only-port", 0, "plain-HTTP read-only port on 127.0.0.1: pods, events, node, discovery, healthz, metrics; no logs, exec, attach or port-forward (default 0: off)")
+	f.StringVar(&flagCfg.KubeconfigPath, "kubeconfig-path", "", "where the admin kubeconfig for the HTTPS port is written (default "+config.DefaultKubeconfigPath+")")
 	return cmd
 }
 
@@ -93,6 +97,10 @@ func overrideFromFlags(flags *pflag.FlagSet, cfg *config.Config, from config.Con
 	set("node-labels", func() { cfg.NodeLabels = from.NodeLabels })
 	set("cgroup-root", func() { cfg.CgroupRoot = from.CgroupRoot })
 	set("log-level", func() { cfg.LogLevel = from.LogLevel })
+	set("port", func() { cfg.SetPort(from.Port) })
+	set("address", func() { cfg.Address = from.Address })
+	set("read-only-port", func() { cfg.ReadOnlyPort = from.ReadOnlyPort })
+	set("kubeconfig-path", func() { cfg.KubeconfigPath = from.KubeconfigPath })
 }
 
 func newLogger(level string) (*zap.Logger, error) {

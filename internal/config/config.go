@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -63,6 +64,13 @@ type Config struct {
 	SerializeImagePulls     *bool  `json:"serializeImagePulls,omitempty"`
 	MaxParallelImagePulls   *int32 `json:"maxParallelImagePulls,omitempty"`
 	RegistryCredentialsFile string `json:"registryCredentialsFile,omitempty"`
+	// Port is the HTTPS port of the Kubernetes API subset (0: off), bound
+	// to Address; ReadOnlyPort the kubelet's plain-HTTP read-only port on
+	// loopback (0, the default: off). Serving holds the rest (serving.go).
+	Port         int32  `json:"port,omitempty"`
+	Address      string `json:"address,omitempty"`
+	ReadOnlyPort int32  `json:"readOnlyPort,omitempty"`
+	Serving
 }
 
 // CrashLoopBackOff is the container restart backoff: the first restart is
@@ -94,6 +102,10 @@ func Load(path string) (Config, error) {
 	if len(strict) > 0 {
 		return c, fmt.Errorf("config %s: %w", path, errors.Join(strict...))
 	}
+	var fields map[string]any
+	if err := json.Unmarshal(jsonDoc, &fields); err == nil {
+		c.portSet = portGiven(fields)
+	}
 	return c, nil
 }
 
@@ -110,6 +122,7 @@ func (c Config) WithDefaults() Config {
 	setDuration(&c.RuntimeRequestTimeout, DefaultRuntimeRequestTimeout)
 	setDuration(&c.CrashLoopBackOff.InitialContainerRestartPeriod, DefaultBackoffInitial)
 	setDuration(&c.CrashLoopBackOff.MaxContainerRestartPeriod, DefaultBackoffMax)
+	c.defaultServing()
 	return c
 }
 
@@ -174,6 +187,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("logLevel: must be debug, info, warn or error, got %q", c.LogLevel))
 	}
 	errs = append(errs, c.validateImagePulls()...)
+	errs = append(errs, c.validateServing()...)
 	return errors.Join(errs...)
 }
 

@@ -119,6 +119,9 @@ func TestWithDefaults(t *testing.T) {
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(10 * time.Second), MaxContainerRestartPeriod: d(300 * time.Second)},
 				CgroupRoot:               DefaultCgroupRoot,
 				LogLevel:                 "info",
+				Port:                     DefaultPort,
+				Address:                  DefaultAddress,
+				Serving:                  Serving{KubeconfigPath: DefaultKubeconfigPath, KubeconfigMode: DefaultKubeconfigMode},
 			},
 		},
 		{
@@ -135,6 +138,9 @@ func TestWithDefaults(t *testing.T) {
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(time.Second), MaxContainerRestartPeriod: d(time.Minute)},
 				CgroupRoot:               "/kube",
 				LogLevel:                 "warn",
+				Port:                     1234,
+				Address:                  "::1",
+				Serving:                  Serving{KubeconfigPath: "/k", KubeconfigMode: "0640"},
 			},
 			want: Config{
 				StaticPodPath:            "/m",
@@ -148,6 +154,9 @@ func TestWithDefaults(t *testing.T) {
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(time.Second), MaxContainerRestartPeriod: d(time.Minute)},
 				CgroupRoot:               "/kube",
 				LogLevel:                 "warn",
+				Port:                     1234,
+				Address:                  "::1",
+				Serving:                  Serving{KubeconfigPath: "/k", KubeconfigMode: "0640"},
 			},
 		},
 		{
@@ -164,6 +173,9 @@ func TestWithDefaults(t *testing.T) {
 				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(10 * time.Second), MaxContainerRestartPeriod: d(300 * time.Second)},
 				CgroupRoot:               DefaultCgroupRoot,
 				LogLevel:                 "info",
+				Port:                     DefaultPort,
+				Address:                  DefaultAddress,
+				Serving:                  Serving{KubeconfigPath: DefaultKubeconfigPath, KubeconfigMode: DefaultKubeconfigMode},
 			},
 		},
 	}

@@ -173,11 +173,18 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	srv.ServeContainers(func(pod *v1.Pod, container string, restartCount int32) string {
 		return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
 	}, rt)
+	var https *httpsPort
+	if cfg.Port != 0 {
+		if https, err = newHTTPSPort(cfg, nodeName, hostIP, log.Named("https")); err != nil {
+			return err
+		}
+		srv.ServeKubeconfig(https.kubeconfig)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 6)
+	errc := make(chan error, 10)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -192,6 +199,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	goRun("pod workers", func() error { return manager.Run(ctx) })
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
 	goRun("API server", func() error { return srv.ServeUnix(ctx, cfg.APISocket) })
+	if https != nil {
+		goRun("HTTPS API server", func() error { return srv.ServeHTTPS(ctx, https.addr, https.certs.ServerTLS()) })
+		goRun("certificate renewal", func() error { return https.runRenewal(ctx, log.Named("pki")) })
+	}
 	goRun("containerd events", func() error {
 		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
 	})

@@ -47,8 +47,11 @@ type Server struct {
 	exec      execer
 	log       *zap.Logger
 	registry  *prometheus.Registry
-	handler   http.Handler
-	mux       *http.ServeMux
+	// kubeconfig renders GET /kubeconfig, nil while HTTPS is off.
+	kubeconfig kubeconfigSource
+	// handler serves the unix socket: mux plus the socket-only routes.
+	handler http.Handler
+	mux     *http.ServeMux
 }
 
 // New returns a server reading pods from pods and metrics from registry
@@ -72,7 +75,10 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	}
 	s.mux = mux
-	s.handler = mux
+	socket := http.NewServeMux()
+	socket.HandleFunc("GET /kubeconfig", s.getKubeconfig)
+	socket.Handle("/", mux)
+	s.handler = socket
 	return s
 }
 
@@ -121,18 +127,8 @@ func (s *Server) ServeUnix(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
 	s.log.Info("serving the API", zap.String("socket", path))
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve API: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+	err = serve(ctx, newHTTPServer(s.handler, s.log), l, "API")
 	os.Remove(path)
 	return err
 }

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Bounds every listener applies. There is no WriteTimeout and no
+// http.TimeoutHandler: log -f, watch, exec, attach and port-forward stream
+// for as long as the client stays.
+const (
+	// readHeaderTimeout cuts a client that sends its header slowly
+	// (slowloris).
+	readHeaderTimeout = 10 * time.Second
+	// idleTimeout closes kept-alive connections nobody uses.
+	idleTimeout = 90 * time.Second
+	// maxHeaderBytes is Go's default, stated.
+	maxHeaderBytes = 1 << 20
+	// maxRequestBodyBytes is the API server's bound on a request body
+	// (3 MiB); an upgraded stream is not a request body.
+	maxRequestBodyBytes = 3 << 20
+)
+
+// newHTTPServer is the http.Server every listener uses, with the bounds
+// above and Go's own errors (TLS handshakes refused, ...) logged at debug.
+func newHTTPServer(h http.Handler, log *zap.Logger) *http.Server {
+	return &http.Server{
+		Handler:           limitBody(h, maxRequestBodyBytes),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          errorLog(log),
+		// No HTTP/2: SPDY upgrades need HTTP/1.1.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+	}
+}
+
+// errorLog hands Go's server errors to log at debug: a client refused at
+// the TLS handshake is no news for the operator.
+func errorLog(l *zap.Logger) *log.Logger {
+	std, err := zap.NewStdLogAt(l, zap.DebugLevel)
+	if err != nil {
+		return zap.NewStdLog(l)
+	}
+	return std
+}
+
+// limitBody bounds every request body to n bytes.
+func limitBody(h http.Handler, n int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serve serves srv on l until ctx ends, then shuts it down.
+func serve(ctx context.Context, srv *http.Server, l net.Listener, what string) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", what, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	<-errc
+	return err
+}
