@@ -173,3 +173,11 @@ func kubernetesVersion(moduleVersion string) (string, bool) {
 	}
 	return fmt.Sprintf("v1.%d.%d", minor, patch), true
 }
+
+// KubernetesVersion is the Kubernetes version the daemon speaks (v1.X.Y
+// of its k8s.io/api v0.X.Y): /version's gitVersion, and the node's
+// kubeletVersion.
+func KubernetesVersion() string {
+	info, _ := debug.ReadBuildInfo()
+	return serverVersion(info).GitVersion
+}
