@@ -20,7 +20,11 @@ import (
 type ContainerDeps struct {
 	// Pods is where pods and their live status are read (status.Store).
 	Pods containerPodLister
-	// LogPath says where the log file of a container instance is.
+	// Instances says where a container instance's log file is: CRI
+	// ContainerStatus's LogPath, as the kubelet reads it.
+	Instances instanceRuntime
+	// LogPath says where the log file of a container instance is by its
+	// restart count, for an instance the runtime no longer knows.
 	LogPath func(pod *v1.Pod, container string, restartCount int32) string
 	// Streams prepares exec, attach and port-forward sessions on the
 	// runtime's streaming server (CRI Exec, Attach, PortForward).
@@ -46,6 +50,11 @@ type streamRuntime interface {
 	Exec(ctx context.Context, req *runtimeapi.ExecRequest) (*runtimeapi.ExecResponse, error)
 	Attach(ctx context.Context, req *runtimeapi.AttachRequest) (*runtimeapi.AttachResponse, error)
 	PortForward(ctx context.Context, req *runtimeapi.PortForwardRequest) (*runtimeapi.PortForwardResponse, error)
+}
+
+// instanceRuntime reads a container instance's status.
+type instanceRuntime interface {
+	ContainerStatus(ctx context.Context, containerID string, verbose bool) (*runtimeapi.ContainerStatusResponse, error)
 }
 
 // statsRuntime reads containers' usage.

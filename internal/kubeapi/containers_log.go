@@ -88,26 +88,33 @@ func parseLogRequest(q url.Values, now time.Time) (logRequest, []string) {
 	return req, errs
 }
 
-// logInstance says which container instance's log a request reads, with
-// the kubelet's words when there is none (validateContainerLogStatus).
+// logInstance says which container instance's log a request reads (its
+// CRI ID, and its restart count as the status implies it), with the
+// kubelet's words when there is none (validateContainerLogStatus).
 func logInstance(pod *v1.Pod, name string, previous bool) (restartCount int32, containerID string, err error) {
 	cs, ok := containerStatus(pod, name)
 	if !ok {
 		return 0, "", fmt.Errorf("container %q in pod %q is not available", name, pod.Name)
 	}
 	last := cs.LastTerminationState.Terminated
+	// The run that ended: the latest instance while the container waits
+	// to be restarted, else the one before the latest.
+	lastCount := cs.RestartCount - 1
+	if cs.State.Waiting != nil {
+		lastCount = cs.RestartCount
+	}
 	switch {
 	case previous:
-		if last == nil || cs.RestartCount == 0 {
+		if last == nil || lastCount < 0 {
 			return 0, "", fmt.Errorf("previous terminated container %q in pod %q not found", name, pod.Name)
 		}
-		return cs.RestartCount - 1, last.ContainerID, nil
+		return lastCount, last.ContainerID, nil
 	case cs.State.Running != nil:
 		return cs.RestartCount, cs.ContainerID, nil
 	case cs.State.Terminated != nil:
 		return cs.RestartCount, cs.State.Terminated.ContainerID, nil
-	case last != nil && cs.RestartCount > 0:
-		return cs.RestartCount - 1, last.ContainerID, nil
+	case last != nil && lastCount >= 0:
+		return lastCount, last.ContainerID, nil
 	case cs.State.Waiting != nil:
 		switch reason := cs.State.Waiting.Reason; reason {
 		case "ErrImagePull":
@@ -119,6 +126,21 @@ func logInstance(pod *v1.Pod, name string, previous bool) (restartCount int32, c
 		}
 	}
 	return 0, "", fmt.Errorf("container %q in pod %q is waiting to start - no logs yet", name, pod.Name)
+}
+
+// logPath is where an instance's log is: what the runtime says, else
+// where this node writes the log of that restart count.
+func (c *containerRoutes) logPath(ctx context.Context, pod *v1.Pod, name, containerID string, restartCount int32) string {
+	if c.deps.Instances != nil && containerID != "" {
+		st, err := c.deps.Instances.ContainerStatus(ctx, strings.TrimPrefix(containerID, containerIDPrefix), false)
+		if err == nil && st.GetStatus().GetLogPath() != "" {
+			return st.GetStatus().GetLogPath()
+		}
+	}
+	if c.deps.LogPath == nil {
+		return ""
+	}
+	return c.deps.LogPath(pod, name, restartCount)
 }
 
 // podLog serves GET .../pods/{name}/log: the API server's container
@@ -144,15 +166,16 @@ func (c *containerRoutes) podLog(w http.ResponseWriter, r *http.Request) {
 		writeContainerError(w, c.log, http.StatusBadRequest, metav1.StatusReasonBadRequest, err.Error(), nil)
 		return
 	}
-	if c.deps.LogPath == nil {
+	path := c.logPath(r.Context(), pod, name, containerID, restartCount)
+	if path == "" {
 		writeContainerError(w, c.log, http.StatusNotImplemented, metav1.StatusReasonInternalError, "container logs are not served", nil)
 		return
 	}
-	f, err := logs.Open(c.deps.LogPath(pod, name, restartCount))
+	f, err := logs.Open(path)
 	if err != nil {
 		// The kubelet's words, and its 400 for every log failure.
 		writeContainerError(w, c.log, http.StatusBadRequest, metav1.StatusReasonBadRequest,
-			fmt.Sprintf("failed to open log file %q: %v", c.deps.LogPath(pod, name, restartCount), errors.Unwrap(err)), nil)
+			fmt.Sprintf("failed to open log file %q: %v", path, errors.Unwrap(err)), nil)
 		return
 	}
 	defer f.Close()

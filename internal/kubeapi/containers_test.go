@@ -1,7 +1,9 @@
 package kubeapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +18,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -232,5 +235,43 @@ func TestPodLog_LimitBytesEndsAFollow(t *testing.T) {
 	rec := do(t, h, http.MethodGet, "/api/v1/namespaces/default/pods/web-node1/log?container=app&follow=true&limitBytes=5", nil)
 	if rec.Body.String() != "one\nt" {
 		t.Fatalf("follow with limitBytes=5 wrote %q, want %q", rec.Body.String(), "one\nt")
+	}
+}
+
+// fakeInstances answers CRI ContainerStatus with a log path per ID.
+type fakeInstances map[string]string
+
+func (f fakeInstances) ContainerStatus(_ context.Context, id string, _ bool) (*runtimeapi.ContainerStatusResponse, error) {
+	path, ok := f[id]
+	if !ok {
+		return nil, errors.New("not found")
+	}
+	return &runtimeapi.ContainerStatusResponse{Status: &runtimeapi.ContainerStatus{Id: id, LogPath: path}}, nil
+}
+
+func TestPodLog_WhichInstance(t *testing.T) {
+	// app waits in CrashLoopBackOff after its instance 2 exited: its
+	// status shows restartCount 2 and that instance as the last state.
+	crashing := testPod()
+	crashing.Status.ContainerStatuses[0] = v1.ContainerStatus{Name: "app", ContainerID: "containerd://a2", RestartCount: 2,
+		State:                v1.ContainerState{Waiting: &v1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+		LastTerminationState: v1.ContainerState{Terminated: &v1.ContainerStateTerminated{ContainerID: "containerd://a2"}}}
+	h, dir := newTestAPI(t, &fakePods{pods: []v1.Pod{crashing}}, ContainerDeps{})
+	writeFile(t, filepath.Join(dir, "app-1.log"), "2026-11-23T11:00:00Z stdout F instance 1\n")
+	writeFile(t, filepath.Join(dir, "app-2.log"), "2026-11-23T11:00:01Z stdout F instance 2\n")
+	for _, q := range []string{"container=app", "container=app&previous=true"} {
+		rec := do(t, h, http.MethodGet, "/api/v1/namespaces/default/pods/web-node1/log?"+q, nil)
+		if rec.Body.String() != "instance 2\n" {
+			t.Errorf("?%s while waiting to restart = %q, want the instance that ended (2)", q, rec.Body.String())
+		}
+	}
+
+	// The runtime's LogPath wins over the path a restart count implies.
+	other := filepath.Join(t.TempDir(), "elsewhere.log")
+	writeFile(t, other, "2026-11-23T11:00:00Z stdout F from the runtime's path\n")
+	h, _ = newTestAPI(t, &fakePods{pods: []v1.Pod{testPod()}}, ContainerDeps{Instances: fakeInstances{"a2": other}})
+	rec := do(t, h, http.MethodGet, "/api/v1/namespaces/default/pods/web-node1/log?container=app", nil)
+	if rec.Body.String() != "from the runtime's path\n" {
+		t.Fatalf("log with the runtime's LogPath = %d %q, want the file it names", rec.Code, rec.Body.String())
 	}
 }

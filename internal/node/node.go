@@ -147,7 +147,8 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	srv.ServeDrain(manager)
 	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{
 		Containers: kubeapi.ContainerDeps{
-			Pods: store,
+			Pods:      store,
+			Instances: rt,
 			LogPath: func(pod *v1.Pod, container string, restartCount int32) string {
 				return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
 			},
