@@ -29,6 +29,9 @@ type ContainerDeps struct {
 	// Streams prepares exec, attach and port-forward sessions on the
 	// runtime's streaming server (CRI Exec, Attach, PortForward).
 	Streams streamRuntime
+	// Sandboxes finds a pod's ready sandbox for a port forward (CRI
+	// ListPodSandbox).
+	Sandboxes sandboxLister
 	// Stats reads the containers' cumulative usage (CRI ListContainerStats).
 	Stats statsRuntime
 	// NodeName names the node's NodeMetrics.

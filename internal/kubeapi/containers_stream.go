@@ -181,12 +181,11 @@ func (c *containerRoutes) podPortForward(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	sandboxes, ok := c.deps.Streams.(sandboxLister)
-	if !ok {
+	if c.deps.Sandboxes == nil {
 		writeContainerError(w, c.log, http.StatusNotImplemented, metav1.StatusReasonInternalError, "port forwarding is not served", nil)
 		return
 	}
-	list, err := sandboxes.ListPodSandbox(r.Context(), &runtimeapi.PodSandboxFilter{
+	list, err := c.deps.Sandboxes.ListPodSandbox(r.Context(), &runtimeapi.PodSandboxFilter{
 		State:         &runtimeapi.PodSandboxStateValue{State: runtimeapi.PodSandboxState_SANDBOX_READY},
 		LabelSelector: map[string]string{sandboxLabelPodUID: string(pod.UID)},
 	})

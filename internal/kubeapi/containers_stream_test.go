@@ -167,7 +167,7 @@ func TestPodExec_ProxiesTheUpgradeToTheRuntimeURL(t *testing.T) {
 	}}
 	pod := testPod()
 	pod.Status.ContainerStatuses[1] = v1.ContainerStatus{Name: "side", ContainerID: "containerd://s1", State: running()}
-	h, _ := newTestAPI(t, &fakePods{pods: []v1.Pod{pod}}, ContainerDeps{Streams: streams})
+	h, _ := newTestAPI(t, &fakePods{pods: []v1.Pod{pod}}, ContainerDeps{Streams: streams, Sandboxes: streams})
 	api := httptest.NewServer(h)
 	defer api.Close()
 

@@ -152,9 +152,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			LogPath: func(pod *v1.Pod, container string, restartCount int32) string {
 				return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
 			},
-			Streams:  rt,
-			Stats:    rt,
-			NodeName: nodeName,
+			Streams:   rt,
+			Sandboxes: rt,
+			Stats:     rt,
+			NodeName:  nodeName,
 		},
 		Objects: kubeapi.ObjectDeps{
 			Pods:   store,
