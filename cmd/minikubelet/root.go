@@ -26,6 +26,7 @@ func newRootCommand() *cobra.Command {
 		newDescribeCommand(),
 		newLogsCommand(),
 		newExecCommand(),
+		newAttachCommand(),
 		newDrainCommand(),
 		newVersionCommand(),
 		newImagesCommand(sandbox.PauseArchive()),

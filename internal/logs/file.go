@@ -24,6 +24,10 @@ type Options struct {
 	// Timestamps starts each line with the time the runtime recorded for
 	// it (RFC 3339 with nanoseconds) and a space.
 	Timestamps bool
+	// Since, when not zero, leaves out the lines the runtime recorded
+	// before it (kubectl logs --since and --since-time). TailLines counts
+	// lines before Since is applied, as the kubelet's ReadLogs does.
+	Since time.Time
 }
 
 // File is a CRI log file open for showing: Copy writes what it holds, and
@@ -70,7 +74,7 @@ func (f *File) Copy(w io.Writer, opts Options) error {
 	}
 	bw := bufio.NewWriter(w)
 	for _, line := range lines {
-		writeLine(bw, line, opts.Timestamps)
+		writeLine(bw, line, opts)
 	}
 	return bw.Flush()
 }
@@ -110,7 +114,7 @@ func (f *File) Follow(ctx context.Context, w io.Writer, opts Options, running fu
 			if i < 0 {
 				break
 			}
-			writeLine(w, string(f.pending[:i]), opts.Timestamps)
+			writeLine(w, string(f.pending[:i]), opts)
 			f.pending = f.pending[i+1:]
 		}
 		if !running() {
@@ -120,16 +124,28 @@ func (f *File) Follow(ctx context.Context, w io.Writer, opts Options, running fu
 }
 
 // writeLine writes the content of one CRI log line, with its timestamp
-// when timestamps is set, and a newline unless the line is partial.
-// A line that is not in the CRI format is skipped.
-func writeLine(w io.Writer, line string, timestamps bool) {
+// when opts.Timestamps is set, and a newline unless the line is partial.
+// A line that is not in the CRI format, or older than opts.Since, is
+// skipped.
+func writeLine(w io.Writer, line string, opts Options) {
 	content, full, ok := parseLine(line)
 	if !ok {
 		return
 	}
-	if timestamps {
-		ts, _, _ := strings.Cut(line, " ")
-		io.WriteString(w, ts+" ")
+	if opts.Timestamps || !opts.Since.IsZero() {
+		raw, _, _ := strings.Cut(line, " ")
+		ts, err := time.Parse(time.RFC3339Nano, raw)
+		if !opts.Since.IsZero() && err == nil && ts.Before(opts.Since) {
+			return
+		}
+		if opts.Timestamps {
+			// As the kubelet writes it: RFC 3339 with the nanoseconds'
+			// trailing zeros trimmed.
+			if err == nil {
+				raw = ts.Format(time.RFC3339Nano)
+			}
+			io.WriteString(w, raw+" ")
+		}
 	}
 	io.WriteString(w, content)
 	if full {

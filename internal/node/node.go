@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -93,11 +94,19 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	nodeInfo := &staticpods.Node{Name: nodeName, Labels: nodeLabels(nodeName, cfg.NodeLabels), Allocatable: allocatable}
 	log.Info("node", zap.Any("labels", nodeInfo.Labels), zap.Any("allocatable", allocatable), zap.Bool("hugetlb", podCgroups.HugetlbAvailable()))
 
-	store := status.NewStore()
+	started := time.Now()
+	// resourceVersions start above any an earlier run handed out, so a
+	// client resuming from one is told to relist.
+	changes := status.NewFeed(uint64(started.UnixMicro()))
+	store := status.NewStoreOn(changes)
 	// The notifier is made below, with the manager it watches; pod
 	// workers start only once Run runs.
 	var notifier *sdnotify.Notifier
-	events := status.NewEvents(nodeName)
+	events := status.NewEventsOn(nodeName, changes)
+	sysInfo, err := systemInfo(ctx, rt, kubeapi.KubernetesVersion())
+	if err != nil {
+		return err
+	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	manager := podworker.NewManager(podworker.Config{
@@ -137,10 +146,42 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	manifests := &server.Manifests{}
 	srv.ServeManifests(manifests)
 	srv.ServeDrain(manager)
-	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{Log: log.Named("kubeapi")}).Handler())
-	srv.ServeContainers(func(pod *v1.Pod, container string, restartCount int32) string {
-		return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
-	}, rt)
+	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{
+		Containers: kubeapi.ContainerDeps{
+			Pods:      store,
+			Instances: rt,
+			LogPath: func(pod *v1.Pod, container string, restartCount int32) string {
+				return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
+			},
+			Streams:   rt,
+			Sandboxes: rt,
+			Stats:     rt,
+			NodeName:  nodeName,
+		},
+		Objects: kubeapi.ObjectDeps{
+			Pods:   store,
+			Events: events,
+			Feed:   changes,
+			Node: kubeapi.NodeFacts{
+				Name:   nodeName,
+				Labels: nodeInfo.Labels,
+				Addresses: []v1.NodeAddress{
+					{Type: v1.NodeInternalIP, Address: hostIP},
+					{Type: v1.NodeHostName, Address: nodeName},
+				},
+				Capacity:    machineInfo.Capacity(),
+				Allocatable: allocatable,
+				Info:        sysInfo,
+			},
+			Runtime:       rt,
+			Relist:        manager,
+			ManifestFor:   manifestFor(manifests),
+			StaticPodPath: cfg.StaticPodPath,
+			Started:       started,
+		},
+		Log: log.Named("kubeapi"),
+	}).Handler())
+	recordNodeStarting(events, nodeName, started)
 	var https *httpsPort
 	if cfg.Port != 0 {
 		if https, err = newHTTPSPort(cfg, nodeName, hostIP, log.Named("https")); err != nil {
@@ -187,6 +228,32 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// manifestFor names the manifest file of a pod from the directory's view.
+func manifestFor(m *server.Manifests) func(namespace, name string) (string, bool) {
+	return func(namespace, name string) (string, bool) {
+		key := types.NamespacedName{Namespace: namespace, Name: name}.String()
+		for _, item := range m.List() {
+			if item.Pod == key {
+				return item.File, true
+			}
+		}
+		return "", false
+	}
+}
+
+// recordNodeStarting records the events the kubelet records about its
+// node when it starts and first posts its status: the runtime answers and
+// the pause image is there by now.
+func recordNodeStarting(events *status.Events, nodeName string, now time.Time) {
+	ref := status.NodeRef(nodeName)
+	events.RecordFor(ref, v1.EventTypeNormal, "Starting", "Starting kubelet.", now)
+	for _, reason := range []string{"NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID"} {
+		events.RecordFor(ref, v1.EventTypeNormal, reason, fmt.Sprintf("Node %s status is now: %s", nodeName, reason), now)
+	}
+	events.RecordFor(ref, v1.EventTypeNormal, "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods", now)
+	events.RecordFor(ref, v1.EventTypeNormal, "NodeReady", fmt.Sprintf("Node %s status is now: NodeReady", nodeName), now)
 }
 
 // podSetters hands each desired set to all of them, in order.

@@ -13,19 +13,18 @@
 //   - GET /manifests lists the files of the manifest directory, the pod
 //     each runs and why a file runs none, from the Manifests view the
 //     daemon keeps up to date (ServeManifests, Manifests.Set).
-//   - GET /pods/{namespace}/{name}/log writes a container's log as
-//     `kubectl logs` shows it (container, previous, tailLines, timestamps,
-//     follow); ServeContainers says where log files are, and
-//     internal/logs reads them.
-//   - POST /pods/{namespace}/{name}/exec runs a command in a running
-//     container through the execer given to ServeContainers (CRI
-//     ExecSync) and answers an ExecResult.
+//   - GET /pods/{namespace}/{name}/log is the Kubernetes API's
+//     /api/v1/namespaces/{namespace}/pods/{name}/log under a short name:
+//     the same handler (ServeKubeAPI) answers both.
+//   - /api, /apis, /version and what is under them are the Kubernetes API
+//     subset (internal/kubeapi) handed to ServeKubeAPI, exec, attach and
+//     port-forward included.
 //   - POST /drain stops every pod gracefully through the drainer given to
 //     ServeDrain (the pod manager).
 //   - GET /metrics is the Prometheus registry given to New, when there is
 //     one; GET /debug/pprof/ serves Go's profiles.
 //
-// An endpoint whose source was not handed over answers 501 (log, exec,
-// drain) or an empty list (events, manifests). The server declares the
+// An endpoint whose source was not handed over answers 501 (drain) or 404
+// (the Kubernetes API, logs) or an empty list (events, manifests). The server declares the
 // small interfaces it needs of those sources and imports none of them.
 package server

@@ -43,8 +43,6 @@ type Server struct {
 	events    eventLister
 	manifests *Manifests
 	drainer   drainer
-	logPath   LogPathFunc
-	exec      execer
 	log       *zap.Logger
 	registry  *prometheus.Registry
 	// kubeconfig renders GET /kubeconfig, nil while HTTPS is off.
@@ -70,7 +68,6 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /pods/{namespace}/{name}/log", s.podLog)
-	mux.HandleFunc("POST /pods/{namespace}/{name}/exec", s.podExec)
 	if registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	}
