@@ -27,6 +27,7 @@ func newRootCommand() *cobra.Command {
 		newLogsCommand(),
 		newExecCommand(),
 		newDrainCommand(),
+		newKubeconfigCommand(),
 		newVersionCommand(),
 		newImagesCommand(sandbox.PauseArchive()),
 	)

@@ -94,3 +94,10 @@ func (h *httpsPort) writeKubeconfig() error {
 func (h *httpsPort) runRenewal(ctx context.Context, log *zap.Logger) error {
 	return h.certs.RunRenewal(ctx, clock.RealClock{}, log, func([]string) error { return h.writeKubeconfig() })
 }
+
+// readOnlyAddress is where the read-only port listens: loopback only,
+// whatever address the HTTPS port is bound to, since nothing there is
+// authenticated.
+func readOnlyAddress(port int32) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
+}

@@ -28,14 +28,29 @@ const (
 	maxRequestBodyBytes = 3 << 20
 )
 
-// newHTTPServer is the http.Server every listener uses, with the bounds
-// above and Go's own errors (TLS handshakes refused, ...) logged at debug.
+// bounds are a listener's limits.
+type bounds struct {
+	readHeader, idle time.Duration
+	maxHeader        int
+	maxBody          int64
+}
+
+func defaultBounds() bounds {
+	return bounds{readHeader: readHeaderTimeout, idle: idleTimeout, maxHeader: maxHeaderBytes, maxBody: maxRequestBodyBytes}
+}
+
+// newHTTPServer is the http.Server every listener uses, with the default
+// bounds and Go's own errors (TLS handshakes refused, ...) logged at debug.
 func newHTTPServer(h http.Handler, log *zap.Logger) *http.Server {
+	return newBoundedServer(h, log, defaultBounds())
+}
+
+func newBoundedServer(h http.Handler, log *zap.Logger, b bounds) *http.Server {
 	return &http.Server{
-		Handler:           limitBody(h, maxRequestBodyBytes),
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		Handler:           limitBody(h, b.maxBody),
+		ReadHeaderTimeout: b.readHeader,
+		IdleTimeout:       b.idle,
+		MaxHeaderBytes:    b.maxHeader,
 		ErrorLog:          errorLog(log),
 		// No HTTP/2: SPDY upgrades need HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
