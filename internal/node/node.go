@@ -169,7 +169,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
 	goRun("API server", func() error { return srv.ServeUnix(ctx, cfg.APISocket) })
 	if https != nil {
-		goRun("HTTPS API server", func() error { return srv.ServeHTTPS(ctx, https.addr, https.certs.ServerTLS()) })
+		goRun("HTTPS API server", func() error { return srv.ServeHTTPS(ctx, https.addr, https.also, https.certs.ServerTLS()) })
 		goRun("certificate renewal", func() error { return https.runRenewal(ctx, log.Named("pki")) })
 	}
 	if cfg.ReadOnlyPort != 0 {

@@ -19,12 +19,13 @@ import (
 // httpsPort is the HTTPS port's PKI and kubeconfig.
 type httpsPort struct {
 	certs *pki.Certs
-	// addr is host:port to listen on; server the kubeconfig's URL.
-	addr, server string
-	name         string
-	path         string
-	mode         os.FileMode
-	gid          int
+	// addr is host:port to listen on, also the other loopback address
+	// when addr is loopback (best effort), server the kubeconfig's URL.
+	addr, also, server string
+	name               string
+	path               string
+	mode               os.FileMode
+	gid                int
 }
 
 // newHTTPSPort loads or makes the PKI under <rootDir>/pki and writes the
@@ -62,6 +63,7 @@ func newHTTPSPort(cfg config.Config, nodeName, hostIP string, log *zap.Logger) (
 	h := &httpsPort{
 		certs:  certs,
 		addr:   net.JoinHostPort(cfg.Address, port),
+		also:   otherLoopback(bind, port),
 		server: "https://" + net.JoinHostPort(host, port),
 		name:   nodeName,
 		path:   cfg.KubeconfigPath,
@@ -100,4 +102,17 @@ func (h *httpsPort) runRenewal(ctx context.Context, log *zap.Logger) error {
 // authenticated.
 func readOnlyAddress(port int32) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
+}
+
+// otherLoopback is the loopback address of the other family when bind is
+// a loopback address ("" otherwise), so that localhost answers whichever
+// its resolver gives first.
+func otherLoopback(bind net.IP, port string) string {
+	switch {
+	case bind.Equal(net.IPv4(127, 0, 0, 1)):
+		return net.JoinHostPort("::1", port)
+	case bind.Equal(net.IPv6loopback):
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return ""
 }

@@ -77,18 +77,31 @@ func limitBody(h http.Handler, n int64) http.Handler {
 	})
 }
 
-// serve serves srv on l until ctx ends, then shuts it down.
-func serve(ctx context.Context, srv *http.Server, l net.Listener, what string) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+// serve serves srv on each listener until ctx ends or one fails, then
+// shuts it down and waits for every Serve to return.
+func serve(ctx context.Context, srv *http.Server, what string, listeners ...net.Listener) error {
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- srv.Serve(l) }()
+	}
+	var failed error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", what, err)
+		failed = fmt.Errorf("serve %s: %w", what, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
-	<-errc
+	remaining := len(listeners)
+	if failed != nil {
+		remaining--
+	}
+	for range remaining {
+		<-errc
+	}
+	if failed != nil {
+		return failed
+	}
 	return err
 }

@@ -23,7 +23,7 @@ func startBounded(t *testing.T, h http.Handler, b bounds) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, newBoundedServer(h, zap.NewNop(), b), l, "test") }()
+	go func() { done <- serve(ctx, newBoundedServer(h, zap.NewNop(), b), "test", l) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

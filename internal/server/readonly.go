@@ -22,7 +22,7 @@ func (s *Server) ServeReadOnly(ctx context.Context, addr string) error {
 		return fmt.Errorf("listen on read-only address %s: %w", addr, err)
 	}
 	s.log.Info("serving the read-only API over plain HTTP", zap.String("address", l.Addr().String()))
-	return serve(ctx, newHTTPServer(readOnly(s.mux), s.log), l, "read-only API")
+	return serve(ctx, newHTTPServer(readOnly(s.mux), s.log), "read-only API", l)
 }
 
 // readOnly lets through to h only GET requests for the paths

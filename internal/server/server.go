@@ -128,7 +128,7 @@ func (s *Server) ServeUnix(ctx context.Context, path string) error {
 		return err
 	}
 	s.log.Info("serving the API", zap.String("socket", path))
-	err = serve(ctx, newHTTPServer(s.handler, s.log), l, "API")
+	err = serve(ctx, newHTTPServer(s.handler, s.log), "API", l)
 	os.Remove(path)
 	return err
 }

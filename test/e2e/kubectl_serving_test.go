@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,10 +14,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // `minikubelet kubeconfig` asks the daemon over its socket (a daemon with
@@ -154,4 +159,70 @@ spec:
 		t.Fatal("the read-only port stopped answering")
 	}
 	n.waitPod("talker", 5*time.Second, "still Running", podRunning)
+}
+
+// The HTTPS port answers on both loopback addresses, and its certificate
+// holds for each name a user may give kubectl's --server.
+func TestKubectl_ServerNamesOnLoopback(t *testing.T) {
+	t.Parallel()
+	n := startNode(t)
+	port := strconv.Itoa(n.port)
+	for _, server := range []string{"https://127.0.0.1:" + port, "https://[::1]:" + port, "https://localhost:" + port} {
+		if got := n.kubectlOK("--server", server, "get", "--raw", "/healthz"); got != "ok" {
+			t.Errorf("kubectl --server %s get --raw /healthz printed %q, want ok", server, got)
+		}
+	}
+}
+
+// A certificate due for renewal (less than 30 days left) is reissued at
+// the next start, and the kubeconfig rewritten with it.
+func TestKubectl_DueAdminCertificateRenewedAtStart(t *testing.T) {
+	t.Parallel()
+	n := startNode(t)
+	n.stop(syscall.SIGTERM)
+	ca, caKey := n.nodeCA()
+	now := time.Now()
+	due := clientCert(t, ca, caKey, now.Add(-300*24*time.Hour), now.Add(10*24*time.Hour))
+	keyDER, err := x509.MarshalPKCS8PrivateKey(due.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.pkiFile("admin.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.pkiFile("admin.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: due.Certificate[0]}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n.start()
+	n.waitHealthy()
+
+	data, err := os.ReadFile(n.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kc struct {
+		Users []struct {
+			User struct {
+				Cert []byte `json:"client-certificate-data"`
+			} `json:"user"`
+		} `json:"users"`
+	}
+	if err := yaml.Unmarshal(data, &kc); err != nil || len(kc.Users) != 1 {
+		t.Fatalf("kubeconfig: %v\n%s", err, data)
+	}
+	blk, _ := pem.Decode(kc.Users[0].User.Cert)
+	if blk == nil {
+		t.Fatalf("kubeconfig's client certificate is not PEM:\n%s", data)
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(blk.Bytes, due.Certificate[0]) || cert.NotAfter.Before(now.Add(300*24*time.Hour)) {
+		t.Fatalf("kubeconfig's client certificate runs until %v: the due one (until %v) was not renewed\ndaemon log tail:\n%s",
+			cert.NotAfter, now.Add(10*24*time.Hour), n.logTail())
+	}
+	if got := n.kubectlOK("get", "--raw", "/healthz"); got != "ok" {
+		t.Fatalf("kubectl with the renewed kubeconfig printed %q, want ok", got)
+	}
 }
