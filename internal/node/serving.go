@@ -46,7 +46,7 @@ func newHTTPSPort(cfg config.Config, nodeName, hostIP string, log *zap.Logger) (
 		addresses = append(addresses, net.ParseIP(hostIP))
 	}
 	if cfg.Address != config.DefaultAddress {
-		log.Info("the HTTPS port is bound as configured, not to loopback only", zap.String("address", cfg.Address), zap.Int32("port", cfg.Port))
+		log.Info("the HTTPS port is bound to the configured address, not the default 127.0.0.1", zap.String("address", cfg.Address), zap.Int32("port", cfg.Port))
 	}
 	certs, issued, err := pki.Ensure(filepath.Join(cfg.RootDir, "pki"), nodeName, addresses, time.Now())
 	if err != nil {
@@ -56,15 +56,11 @@ func newHTTPSPort(cfg config.Config, nodeName, hostIP string, log *zap.Logger) (
 		log.Info("issued certificates", zap.Strings("certificates", issued), zap.String("dir", certs.Dir()))
 	}
 	port := strconv.Itoa(int(cfg.Port))
-	host := cfg.Address
-	if bind.IsUnspecified() {
-		host = "127.0.0.1"
-	}
 	h := &httpsPort{
 		certs:  certs,
 		addr:   net.JoinHostPort(cfg.Address, port),
 		also:   otherLoopback(bind, port),
-		server: "https://" + net.JoinHostPort(host, port),
+		server: kubeconfigServer(bind, port),
 		name:   nodeName,
 		path:   cfg.KubeconfigPath,
 		mode:   os.FileMode(mode),
@@ -102,6 +98,16 @@ func (h *httpsPort) runRenewal(ctx context.Context, log *zap.Logger) error {
 // authenticated.
 func readOnlyAddress(port int32) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
+}
+
+// kubeconfigServer is the kubeconfig's server URL for a port bound to
+// bind: loopback when bound to every address.
+func kubeconfigServer(bind net.IP, port string) string {
+	host := bind.String()
+	if bind.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "https://" + net.JoinHostPort(host, port)
 }
 
 // otherLoopback is the loopback address of the other family when bind is

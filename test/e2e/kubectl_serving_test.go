@@ -226,3 +226,20 @@ func TestKubectl_DueAdminCertificateRenewedAtStart(t *testing.T) {
 		t.Fatalf("kubectl with the renewed kubeconfig printed %q, want ok", got)
 	}
 }
+
+// --address chooses where the port is bound, and the kubeconfig follows.
+func TestKubectl_AddressIPv6Loopback(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, "--address", "::1")
+	data, err := os.ReadFile(n.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "server: https://[::1]:" + strconv.Itoa(n.port)
+	if !strings.Contains(string(data), want) {
+		t.Fatalf("kubeconfig with --address ::1 lacks %q:\n%s", want, data)
+	}
+	if got := n.kubectlOK("get", "--raw", "/healthz"); got != "ok" {
+		t.Fatalf("kubectl get --raw /healthz printed %q, want ok", got)
+	}
+}
