@@ -33,9 +33,6 @@ func (s *Server) ServeHTTPS(ctx context.Context, addr, also string, tlsConfig *t
 	return serve(ctx, newHTTPServer(s.mux, s.log), "HTTPS API", listeners...)
 }
 
-// kubeconfigSource renders the admin kubeconfig (internal/pki).
-type kubeconfigSource func() ([]byte, error)
-
 // ServeKubeconfig makes GET /kubeconfig, on the unix socket only, answer
 // with what render gives: the socket is root's, and the kubeconfig holds
 // the admin key.

@@ -47,8 +47,9 @@ type Server struct {
 	exec      execer
 	log       *zap.Logger
 	registry  *prometheus.Registry
-	// kubeconfig renders GET /kubeconfig, nil while HTTPS is off.
-	kubeconfig kubeconfigSource
+	// kubeconfig renders GET /kubeconfig (the admin kubeconfig that
+	// internal/pki makes), nil while HTTPS is off.
+	kubeconfig func() ([]byte, error)
 	// handler serves the unix socket: mux plus the socket-only routes.
 	handler http.Handler
 	mux     *http.ServeMux
