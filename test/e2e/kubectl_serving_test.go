@@ -243,3 +243,28 @@ func TestKubectl_AddressIPv6Loopback(t *testing.T) {
 		t.Fatalf("kubectl get --raw /healthz printed %q, want ok", got)
 	}
 }
+
+// kubeconfigMode and kubeconfigGroup let a group of operators read the
+// kubeconfig; the keys stay root's.
+func TestKubectl_KubeconfigModeAndGroup(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("kubeconfigMode: \"0640\"\nkubeconfigGroup: \"4242\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, "--config", cfg)
+	fi, err := os.Stat(n.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode, gid := fi.Mode().Perm(), fi.Sys().(*syscall.Stat_t).Gid; mode != 0o640 || gid != 4242 {
+		t.Fatalf("kubeconfig mode %04o group %d, want 0640 and 4242", mode, gid)
+	}
+	key, err := os.Stat(n.pkiFile("admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key.Mode().Perm() != 0o600 {
+		t.Fatalf("admin.key mode %04o, want 0600", key.Mode().Perm())
+	}
+}
