@@ -67,14 +67,14 @@ fuzz: $(PAUSE_TAR)
 	$(GO) test -run=NONE -fuzz=FuzzDecodeManifest -fuzztime=$(FUZZTIME) -parallel=1 ./internal/staticpods/
 
 vet: $(PAUSE_TAR)
-	@out=$$(gofmt -l cmd internal test hack); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal test hack tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 lint: vet
 	$(GO) run $(STATICCHECK) ./...
 
 fmt:
-	gofmt -w cmd internal test hack
+	gofmt -w cmd internal test hack tools
 
 bench: node-up
 	$(GO) run ./bench -minikubelet $(abspath $(BIN)/minikubelet) $(if $(SCENARIO),-scenario $(SCENARIO))

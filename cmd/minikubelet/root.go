@@ -28,6 +28,7 @@ func newRootCommand() *cobra.Command {
 		newExecCommand(),
 		newAttachCommand(),
 		newDrainCommand(),
+		newKubeconfigCommand(),
 		newVersionCommand(),
 		newImagesCommand(sandbox.PauseArchive()),
 	)

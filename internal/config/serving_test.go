@@ -74,3 +74,20 @@ func TestServing_Validate(t *testing.T) {
 		})
 	}
 }
+
+// The configuration the project ships decodes strictly and is valid, with
+// the serving defaults it states.
+func TestServing_DeployedConfig(t *testing.T) {
+	c, _, err := Load("../../deploy/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != DefaultPort || c.Address != DefaultAddress || c.ReadOnlyPort != 0 || c.KubeconfigPath != DefaultKubeconfigPath || c.KubeconfigMode != DefaultKubeconfigMode {
+		t.Fatalf("deploy/config.yaml: port %d, address %q, readOnlyPort %d, kubeconfig %s %s; want the defaults",
+			c.Port, c.Address, c.ReadOnlyPort, c.KubeconfigPath, c.KubeconfigMode)
+	}
+}

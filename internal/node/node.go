@@ -188,6 +188,8 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			return err
 		}
 		srv.ServeKubeconfig(https.kubeconfig)
+	} else {
+		log.Info("the HTTPS port is off (port 0): kubectl cannot reach this node")
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -209,8 +211,11 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
 	goRun("API server", func() error { return srv.ServeUnix(ctx, cfg.APISocket) })
 	if https != nil {
-		goRun("HTTPS API server", func() error { return srv.ServeHTTPS(ctx, https.addr, https.certs.ServerTLS()) })
+		goRun("HTTPS API server", func() error { return srv.ServeHTTPS(ctx, https.addr, https.also, https.certs.ServerTLS()) })
 		goRun("certificate renewal", func() error { return https.runRenewal(ctx, log.Named("pki")) })
+	}
+	if cfg.ReadOnlyPort != 0 {
+		goRun("read-only API server", func() error { return srv.ServeReadOnly(ctx, readOnlyAddress(cfg.ReadOnlyPort)) })
 	}
 	goRun("containerd events", func() error {
 		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)

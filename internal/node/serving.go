@@ -19,12 +19,13 @@ import (
 // httpsPort is the HTTPS port's PKI and kubeconfig.
 type httpsPort struct {
 	certs *pki.Certs
-	// addr is host:port to listen on; server the kubeconfig's URL.
-	addr, server string
-	name         string
-	path         string
-	mode         os.FileMode
-	gid          int
+	// addr is host:port to listen on, also the other loopback address
+	// when addr is loopback (best effort), server the kubeconfig's URL.
+	addr, also, server string
+	name               string
+	path               string
+	mode               os.FileMode
+	gid                int
 }
 
 // newHTTPSPort loads or makes the PKI under <rootDir>/pki and writes the
@@ -45,7 +46,7 @@ func newHTTPSPort(cfg config.Config, nodeName, hostIP string, log *zap.Logger) (
 		addresses = append(addresses, net.ParseIP(hostIP))
 	}
 	if cfg.Address != config.DefaultAddress {
-		log.Info("the HTTPS port is bound as configured, not to loopback only", zap.String("address", cfg.Address), zap.Int32("port", cfg.Port))
+		log.Info("the HTTPS port is bound to the configured address, not the default 127.0.0.1", zap.String("address", cfg.Address), zap.Int32("port", cfg.Port))
 	}
 	certs, issued, err := pki.Ensure(filepath.Join(cfg.RootDir, "pki"), nodeName, addresses, time.Now())
 	if err != nil {
@@ -55,14 +56,11 @@ func newHTTPSPort(cfg config.Config, nodeName, hostIP string, log *zap.Logger) (
 		log.Info("issued certificates", zap.Strings("certificates", issued), zap.String("dir", certs.Dir()))
 	}
 	port := strconv.Itoa(int(cfg.Port))
-	host := cfg.Address
-	if bind.IsUnspecified() {
-		host = "127.0.0.1"
-	}
 	h := &httpsPort{
 		certs:  certs,
 		addr:   net.JoinHostPort(cfg.Address, port),
-		server: "https://" + net.JoinHostPort(host, port),
+		also:   otherLoopback(bind, port),
+		server: kubeconfigServer(bind, port),
 		name:   nodeName,
 		path:   cfg.KubeconfigPath,
 		mode:   os.FileMode(mode),
@@ -93,4 +91,34 @@ func (h *httpsPort) writeKubeconfig() error {
 // kubeconfig after each renewal.
 func (h *httpsPort) runRenewal(ctx context.Context, log *zap.Logger) error {
 	return h.certs.RunRenewal(ctx, clock.RealClock{}, log, func([]string) error { return h.writeKubeconfig() })
+}
+
+// readOnlyAddress is where the read-only port listens: loopback only,
+// whatever address the HTTPS port is bound to, since nothing there is
+// authenticated.
+func readOnlyAddress(port int32) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
+}
+
+// kubeconfigServer is the kubeconfig's server URL for a port bound to
+// bind: loopback when bound to every address.
+func kubeconfigServer(bind net.IP, port string) string {
+	host := bind.String()
+	if bind.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "https://" + net.JoinHostPort(host, port)
+}
+
+// otherLoopback is the loopback address of the other family when bind is
+// a loopback address ("" otherwise), so that localhost answers whichever
+// its resolver gives first.
+func otherLoopback(bind net.IP, port string) string {
+	switch {
+	case bind.Equal(net.IPv4(127, 0, 0, 1)):
+		return net.JoinHostPort("::1", port)
+	case bind.Equal(net.IPv6loopback):
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return ""
 }

@@ -29,8 +29,8 @@ const (
 // Names of the admin client certificate: system:masters is the group
 // every Kubernetes authorizer lets do anything, as kubeadm's admin.conf.
 const (
-	AdminUser  = "minikubelet-admin"
-	AdminGroup = "system:masters"
+	adminUser  = "minikubelet-admin"
+	adminGroup = "system:masters"
 	caName     = "minikubelet-ca"
 )
 
@@ -55,16 +55,16 @@ type keyPair struct {
 	keyPEM  []byte
 }
 
-// SANs are the names a serving certificate is valid for.
-type SANs struct {
+// sanSet is the names a serving certificate is valid for.
+type sanSet struct {
 	DNSNames []string
 	IPs      []net.IP
 }
 
 // servingSANs are the names the HTTPS port answers to: loopback in both
 // families, localhost, the node name, and the addresses it is bound to.
-func servingSANs(nodeName string, addresses []net.IP) SANs {
-	s := SANs{
+func servingSANs(nodeName string, addresses []net.IP) sanSet {
+	s := sanSet{
 		DNSNames: []string{"localhost"},
 		IPs:      []net.IP{net.IPv4(127, 0, 0, 1).To4(), net.IPv6loopback},
 	}
@@ -89,8 +89,8 @@ func normalizeIP(ip net.IP) net.IP {
 	return ip
 }
 
-// covers reports whether cert is valid for every name in s.
-func (s SANs) coveredBy(cert *x509.Certificate) bool {
+// coveredBy reports whether cert is valid for every name in s.
+func (s sanSet) coveredBy(cert *x509.Certificate) bool {
 	for _, d := range s.DNSNames {
 		if !slices.Contains(cert.DNSNames, d) {
 			return false
@@ -136,7 +136,7 @@ func newCA(now time.Time, lifetime time.Duration) (*keyPair, error) {
 }
 
 // newServing issues a serving certificate for sans, signed by ca.
-func newServing(ca *keyPair, nodeName string, sans SANs, now time.Time, lifetime time.Duration) (*keyPair, error) {
+func newServing(ca *keyPair, nodeName string, sans sanSet, now time.Time, lifetime time.Duration) (*keyPair, error) {
 	key, err := newKey()
 	if err != nil {
 		return nil, fmt.Errorf("generate serving key: %w", err)

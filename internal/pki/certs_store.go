@@ -12,12 +12,12 @@ import (
 )
 
 // Certs is the node's PKI as loaded or made by Ensure. It is safe for
-// concurrent use: TLS handshakes read the serving certificate while Renew
-// replaces it.
+// concurrent use: TLS handshakes read the serving certificate while
+// RunRenewal replaces it.
 type Certs struct {
 	dir      string
 	nodeName string
-	sans     SANs
+	sans     sanSet
 
 	mu      sync.Mutex
 	ca      *keyPair
@@ -29,7 +29,7 @@ type Certs struct {
 // Ensure loads the PKI in dir, making the directory, the CA and the
 // certificates that are missing, and reissuing those due at now or that no
 // longer fit (renewal.go). addresses are the addresses the HTTPS port is
-// bound to, for the serving certificate's SANs. It returns what it issued.
+// bound to, for the serving certificate's sanSet. It returns what it issued.
 func Ensure(dir, nodeName string, addresses []net.IP, now time.Time) (*Certs, []string, error) {
 	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, nil, fmt.Errorf("create PKI directory: %w", err)
@@ -70,8 +70,8 @@ func loadOptional(dir, certFile, keyFile string) (*keyPair, error) {
 	return kp, nil
 }
 
-// Renew reissues what is due at now, and returns what it issued.
-func (c *Certs) Renew(now time.Time) ([]string, error) {
+// renewDue reissues what is due at now, and returns what it issued.
+func (c *Certs) renewDue(now time.Time) ([]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.renew(now)
@@ -100,7 +100,7 @@ func (c *Certs) renew(now time.Time) ([]string, error) {
 		c.serving = kp
 	}
 	if plan.Admin {
-		kp, err := newClient(c.ca, AdminUser, []string{AdminGroup}, now, leafLifetime)
+		kp, err := newClient(c.ca, adminUser, []string{adminGroup}, now, leafLifetime)
 		if err != nil {
 			return nil, err
 		}
@@ -122,8 +122,8 @@ func certOf(kp *keyPair) *x509.Certificate {
 	return kp.cert
 }
 
-// NextRenewal is when the first certificate is due.
-func (c *Certs) NextRenewal() time.Time {
+// nextRenewal is when the first certificate is due.
+func (c *Certs) nextRenewal() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	next := renewAt(c.ca.cert.NotBefore, c.ca.cert.NotAfter)
@@ -169,13 +169,6 @@ func (c *Certs) ServerTLS() *tls.Config {
 			return c.tls, nil
 		},
 	}
-}
-
-// CACertPEM is the CA certificate, PEM encoded.
-func (c *Certs) CACertPEM() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ca.certPEM
 }
 
 // Dir is the directory the PKI lives in.

@@ -38,14 +38,14 @@ func TestEnsure_FirstStartMakesEverything(t *testing.T) {
 
 	s := c.serving.cert
 	if !slices.Equal(s.DNSNames, []string{"localhost", "node-a"}) {
-		t.Errorf("serving DNS SANs %v, want localhost, node-a", s.DNSNames)
+		t.Errorf("serving DNS sanSet %v, want localhost, node-a", s.DNSNames)
 	}
 	var ips []string
 	for _, ip := range s.IPAddresses {
 		ips = append(ips, ip.String())
 	}
 	if !slices.Equal(ips, []string{"127.0.0.1", "::1", "10.1.2.3"}) {
-		t.Errorf("serving IP SANs %v, want 127.0.0.1, ::1, 10.1.2.3", ips)
+		t.Errorf("serving IP sanSet %v, want 127.0.0.1, ::1, 10.1.2.3", ips)
 	}
 	for _, name := range []string{"127.0.0.1", "::1", "localhost", "node-a", "10.1.2.3"} {
 		if _, err := s.Verify(x509.VerifyOptions{DNSName: name, Roots: pool, CurrentTime: t0, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
@@ -57,8 +57,8 @@ func TestEnsure_FirstStartMakesEverything(t *testing.T) {
 	}
 
 	a := c.admin.cert
-	if a.Subject.CommonName != AdminUser || !slices.Equal(a.Subject.Organization, []string{AdminGroup}) {
-		t.Errorf("admin subject %v, want CN=%s O=%s", a.Subject, AdminUser, AdminGroup)
+	if a.Subject.CommonName != adminUser || !slices.Equal(a.Subject.Organization, []string{adminGroup}) {
+		t.Errorf("admin subject %v, want CN=%s O=%s", a.Subject, adminUser, adminGroup)
 	}
 	if _, err := a.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: t0, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		t.Errorf("admin certificate: %v", err)
@@ -96,7 +96,7 @@ func TestEnsure_LaterStartKeepsWhatFits(t *testing.T) {
 		t.Fatalf("a new node name issued %v, want the serving certificate only", issued)
 	}
 	if !slices.Contains(renamed.serving.cert.DNSNames, "node-b") {
-		t.Fatalf("serving DNS SANs %v lack the new node name", renamed.serving.cert.DNSNames)
+		t.Fatalf("serving DNS sanSet %v lack the new node name", renamed.serving.cert.DNSNames)
 	}
 }
 

@@ -3,15 +3,16 @@
 //
 // At first start Ensure makes, under <rootDir>/pki, a CA (ca.crt, ca.key,
 // ten years), a serving certificate for the HTTPS port (serving.crt,
-// serving.key; SANs 127.0.0.1, ::1, localhost, the node name and any
+// serving.key; sanSet 127.0.0.1, ::1, localhost, the node name and any
 // address the port is bound to) and an admin client certificate
 // (admin.crt, admin.key; CN minikubelet-admin, O system:masters), both
 // for one year. Keys are written 0600. Later starts load them and reissue
 // what is due (renewal.go) or no longer fits (another node name or
 // address, another CA).
 //
-// Certs keeps the serving certificate behind an atomic pointer for
-// tls.Config.GetCertificate, so Renew swaps it without a restart;
+// Certs.ServerTLS picks the current serving certificate and CA at each
+// handshake (tls.Config.GetConfigForClient), so RunRenewal, which reissues
+// each certificate when it falls due, takes effect without a restart;
 // Kubeconfig renders the admin kubeconfig with every datum inline, and
 // WriteKubeconfig puts it in place with the configured mode and group.
 package pki

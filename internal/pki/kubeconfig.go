@@ -62,9 +62,9 @@ func (c *Certs) Kubeconfig(server, name string) ([]byte, error) {
 		APIVersion:     "v1",
 		Kind:           "Config",
 		Clusters:       []namedCluster{{Name: name, Cluster: cluster{Server: server, CertificateAuthorityData: ca}}},
-		Contexts:       []namedContext{{Name: name, Context: kubeContext{Cluster: name, User: AdminUser, Namespace: "default"}}},
+		Contexts:       []namedContext{{Name: name, Context: kubeContext{Cluster: name, User: adminUser, Namespace: "default"}}},
 		CurrentContext: name,
-		Users:          []namedUser{{Name: AdminUser, User: authInfo{ClientCertificateData: admin.certPEM, ClientKeyData: admin.keyPEM}}},
+		Users:          []namedUser{{Name: adminUser, User: authInfo{ClientCertificateData: admin.certPEM, ClientKeyData: admin.keyPEM}}},
 	}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {

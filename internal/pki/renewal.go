@@ -61,7 +61,7 @@ func (i issuance) names() []string {
 // unreadable) at now: a new CA reissues everything; a leaf is reissued
 // when due, when another CA signed it, or (serving) when it does not
 // cover the names the port now answers to.
-func decideIssuance(now time.Time, ca, serving, admin *x509.Certificate, sans SANs) issuance {
+func decideIssuance(now time.Time, ca, serving, admin *x509.Certificate, sans sanSet) issuance {
 	if ca == nil || renewalDue(now, ca) {
 		return issuance{CA: true, Serving: true, Admin: true}
 	}

@@ -85,7 +85,7 @@ func TestDecideIssuance(t *testing.T) {
 	}
 }
 
-func mustServing(t *testing.T, ca *keyPair, node string, sans SANs, now time.Time) *keyPair {
+func mustServing(t *testing.T, ca *keyPair, node string, sans sanSet, now time.Time) *keyPair {
 	t.Helper()
 	kp, err := newServing(ca, node, sans, now, leafLifetime)
 	if err != nil {
@@ -96,7 +96,7 @@ func mustServing(t *testing.T, ca *keyPair, node string, sans SANs, now time.Tim
 
 func mustClient(t *testing.T, ca *keyPair, now time.Time) *keyPair {
 	t.Helper()
-	kp, err := newClient(ca, AdminUser, []string{AdminGroup}, now, leafLifetime)
+	kp, err := newClient(ca, adminUser, []string{adminGroup}, now, leafLifetime)
 	if err != nil {
 		t.Fatal(err)
 	}

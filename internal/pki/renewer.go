@@ -34,7 +34,7 @@ func (c *Certs) RunRenewal(ctx context.Context, clk clock.Clock, log *zap.Logger
 
 // renewOnce renews what is due at now and says how long to wait.
 func (c *Certs) renewOnce(now time.Time, log *zap.Logger, renewed func([]string) error) time.Duration {
-	issued, err := c.Renew(now)
+	issued, err := c.renewDue(now)
 	if err == nil && len(issued) > 0 {
 		log.Info("renewed certificates", zap.Strings("certificates", issued), zap.String("dir", c.dir))
 		err = renewed(issued)
@@ -49,7 +49,7 @@ func (c *Certs) renewOnce(now time.Time, log *zap.Logger, renewed func([]string)
 // wait is how long from now until the next renewal is due, at most
 // maxRenewalWait.
 func (c *Certs) wait(now time.Time) time.Duration {
-	d := c.NextRenewal().Sub(now)
+	d := c.nextRenewal().Sub(now)
 	if d < 0 {
 		d = 0
 	}

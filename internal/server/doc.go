@@ -1,7 +1,12 @@
 // Package server owns the daemon's local HTTP API, served on a unix socket
-// only root can use (ServeUnix). It changes no pod itself: it answers from
-// what other components hand it, and passes the two requests that act on
-// the node on to them.
+// only root can use (ServeUnix), over HTTPS with the TLS config the node's
+// PKI gives (ServeHTTPS: client certificates required) and, when enabled,
+// its reading part in plain HTTP on loopback (ServeReadOnly, readonly.go:
+// GET only, never logs, exec, attach or port-forward). It changes no pod
+// itself: it answers from what other components hand it, and passes the
+// requests that act on the node on to them. Every listener bounds header
+// time and size, request bodies and idle connections, and has no write
+// timeout: logs, watches and exec stream (listen.go).
 //
 // Endpoints:
 //
@@ -23,6 +28,10 @@
 //     ServeDrain (the pod manager).
 //   - GET /metrics is the Prometheus registry given to New, when there is
 //     one; GET /debug/pprof/ serves Go's profiles.
+//   - /api, /apis and /version are the Kubernetes API subset handed to
+//     ServeKubeAPI (internal/kubeapi).
+//   - GET /kubeconfig, on the socket only, is the admin kubeconfig of the
+//     HTTPS port (ServeKubeconfig); 404 while HTTPS is off.
 //
 // An endpoint whose source was not handed over answers 501 (drain) or 404
 // (the Kubernetes API, logs) or an empty list (events, manifests). The server declares the

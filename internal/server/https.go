@@ -10,21 +10,28 @@ import (
 	"go.uber.org/zap"
 )
 
-// ServeHTTPS listens on addr (host:port) and serves the same API as the
-// socket, less what only the socket serves (GET /kubeconfig), over TLS
-// with tlsConfig (internal/pki: a client certificate of the node's CA
-// required), until ctx ends.
-func (s *Server) ServeHTTPS(ctx context.Context, addr string, tlsConfig *tls.Config) error {
+// ServeHTTPS listens on addr (host:port), and on also when it can (the
+// other loopback address), and serves the same API as the socket, less
+// what only the socket serves (GET /kubeconfig), over TLS with tlsConfig
+// (internal/pki: a client certificate of the node's CA required), until
+// ctx ends.
+func (s *Server) ServeHTTPS(ctx context.Context, addr, also string, tlsConfig *tls.Config) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on HTTPS address %s: %w", addr, err)
 	}
 	s.log.Info("serving the API over HTTPS", zap.String("address", l.Addr().String()))
-	return serve(ctx, newHTTPServer(s.mux, s.log), tls.NewListener(l, tlsConfig), "HTTPS API")
+	listeners := []net.Listener{tls.NewListener(l, tlsConfig)}
+	if also != "" {
+		if l2, err := net.Listen("tcp", also); err != nil {
+			s.log.Info("not serving HTTPS on the other loopback address", zap.String("address", also), zap.Error(err))
+		} else {
+			s.log.Info("serving the API over HTTPS", zap.String("address", l2.Addr().String()))
+			listeners = append(listeners, tls.NewListener(l2, tlsConfig))
+		}
+	}
+	return serve(ctx, newHTTPServer(s.mux, s.log), "HTTPS API", listeners...)
 }
-
-// kubeconfigSource renders the admin kubeconfig (internal/pki).
-type kubeconfigSource func() ([]byte, error)
 
 // ServeKubeconfig makes GET /kubeconfig, on the unix socket only, answer
 // with what render gives: the socket is root's, and the kubeconfig holds

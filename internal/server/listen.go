@@ -28,14 +28,29 @@ const (
 	maxRequestBodyBytes = 3 << 20
 )
 
-// newHTTPServer is the http.Server every listener uses, with the bounds
-// above and Go's own errors (TLS handshakes refused, ...) logged at debug.
+// bounds are a listener's limits.
+type bounds struct {
+	readHeader, idle time.Duration
+	maxHeader        int
+	maxBody          int64
+}
+
+func defaultBounds() bounds {
+	return bounds{readHeader: readHeaderTimeout, idle: idleTimeout, maxHeader: maxHeaderBytes, maxBody: maxRequestBodyBytes}
+}
+
+// newHTTPServer is the http.Server every listener uses, with the default
+// bounds and Go's own errors (TLS handshakes refused, ...) logged at debug.
 func newHTTPServer(h http.Handler, log *zap.Logger) *http.Server {
+	return newBoundedServer(h, log, defaultBounds())
+}
+
+func newBoundedServer(h http.Handler, log *zap.Logger, b bounds) *http.Server {
 	return &http.Server{
-		Handler:           limitBody(h, maxRequestBodyBytes),
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		Handler:           limitBody(h, b.maxBody),
+		ReadHeaderTimeout: b.readHeader,
+		IdleTimeout:       b.idle,
+		MaxHeaderBytes:    b.maxHeader,
 		ErrorLog:          errorLog(log),
 		// No HTTP/2: SPDY upgrades need HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
@@ -62,18 +77,31 @@ func limitBody(h http.Handler, n int64) http.Handler {
 	})
 }
 
-// serve serves srv on l until ctx ends, then shuts it down.
-func serve(ctx context.Context, srv *http.Server, l net.Listener, what string) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+// serve serves srv on each listener until ctx ends or one fails, then
+// shuts it down and waits for every Serve to return.
+func serve(ctx context.Context, srv *http.Server, what string, listeners ...net.Listener) error {
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- srv.Serve(l) }()
+	}
+	var failed error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", what, err)
+		failed = fmt.Errorf("serve %s: %w", what, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
-	<-errc
+	remaining := len(listeners)
+	if failed != nil {
+		remaining--
+	}
+	for range remaining {
+		<-errc
+	}
+	if failed != nil {
+		return failed
+	}
 	return err
 }

@@ -45,8 +45,9 @@ type Server struct {
 	drainer   drainer
 	log       *zap.Logger
 	registry  *prometheus.Registry
-	// kubeconfig renders GET /kubeconfig, nil while HTTPS is off.
-	kubeconfig kubeconfigSource
+	// kubeconfig renders GET /kubeconfig (the admin kubeconfig that
+	// internal/pki makes), nil while HTTPS is off.
+	kubeconfig func() ([]byte, error)
 	// handler serves the unix socket: mux plus the socket-only routes.
 	handler http.Handler
 	mux     *http.ServeMux
@@ -125,7 +126,7 @@ func (s *Server) ServeUnix(ctx context.Context, path string) error {
 		return err
 	}
 	s.log.Info("serving the API", zap.String("socket", path))
-	err = serve(ctx, newHTTPServer(s.handler, s.log), l, "API")
+	err = serve(ctx, newHTTPServer(s.handler, s.log), "API", l)
 	os.Remove(path)
 	return err
 }

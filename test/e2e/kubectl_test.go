@@ -96,19 +96,26 @@ func kubectlEnv() []string {
 // kubectl runs kubectl args against the node and returns what it printed.
 func (n *testNode) kubectl(args ...string) (stdout, stderr string, err error) {
 	n.t.Helper()
-	return n.runKubectl(kubectlBinary(n.t), args...)
+	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
+	defer cancel()
+	return runCollecting(ctx, n.kubectlCmd(ctx, args...))
 }
 
+// runKubectl is kubectl with another kubectl binary (machineKubectl).
 func (n *testNode) runKubectl(bin string, args ...string) (stdout, stderr string, err error) {
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
 	defer cancel()
-	cmd := n.kubectlCmdWith(ctx, bin, args...)
+	return runCollecting(ctx, n.kubectlCmdWith(ctx, bin, args...))
+}
+
+// runCollecting runs cmd to its end and returns what it printed.
+func runCollecting(ctx context.Context, cmd *exec.Cmd) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
 	if ctx.Err() != nil {
-		err = fmt.Errorf("kubectl %s: no answer within %s: %w", strings.Join(args, " "), kubectlTimeout, err)
+		err = fmt.Errorf("%s: no answer within %s: %w", strings.Join(cmd.Args, " "), kubectlTimeout, err)
 	}
 	return out.String(), errOut.String(), err
 }
