@@ -52,6 +52,8 @@ func newRunCommand() *cobra.Command {
 	f.DurationVar(&flagCfg.RuntimeRequestTimeout.Duration, "runtime-request-timeout", 0, "bound on each CRI call (default 2m)")
 	f.StringToStringVar(&flagCfg.NodeLabels, "node-labels", nil, "the node's labels beyond the well-known ones, key=value,... (matched by node selectors and node affinity)")
 	f.StringVar(&flagCfg.CgroupRoot, "cgroup-root", "", "cgroup under which the kubepods hierarchy is made (default "+config.DefaultCgroupRoot+")")
+	f.DurationVar(&flagCfg.ShutdownGracePeriod.Duration, "shutdown-grace-period", 0, "how long a node shutdown waits for the pods to stop (a logind delay lock; default 0: off)")
+	f.DurationVar(&flagCfg.ShutdownGracePeriodCriticalPods.Duration, "shutdown-grace-period-critical-pods", 0, "the part of shutdown-grace-period kept for critical pods, stopped last")
 	f.StringVar(&flagCfg.LogLevel, "log-level", "", "debug, info, warn or error (default info)")
 	return cmd
 }
@@ -92,6 +94,8 @@ func overrideFromFlags(flags *pflag.FlagSet, cfg *config.Config, from config.Con
 	set("runtime-request-timeout", func() { cfg.RuntimeRequestTimeout = from.RuntimeRequestTimeout })
 	set("node-labels", func() { cfg.NodeLabels = from.NodeLabels })
 	set("cgroup-root", func() { cfg.CgroupRoot = from.CgroupRoot })
+	set("shutdown-grace-period", func() { cfg.ShutdownGracePeriod = from.ShutdownGracePeriod })
+	set("shutdown-grace-period-critical-pods", func() { cfg.ShutdownGracePeriodCriticalPods = from.ShutdownGracePeriodCriticalPods })
 	set("log-level", func() { cfg.LogLevel = from.LogLevel })
 }
 

@@ -63,6 +63,13 @@ type Config struct {
 	SerializeImagePulls     *bool  `json:"serializeImagePulls,omitempty"`
 	MaxParallelImagePulls   *int32 `json:"maxParallelImagePulls,omitempty"`
 	RegistryCredentialsFile string `json:"registryCredentialsFile,omitempty"`
+	// ShutdownGracePeriod is how long the node's shutdown waits for its
+	// pods to stop (a logind delay inhibitor lock), as the kubelet's; 0
+	// (the default) leaves pods to the shutdown itself.
+	ShutdownGracePeriod metav1.Duration `json:"shutdownGracePeriod,omitempty"`
+	// ShutdownGracePeriodCriticalPods is the part of ShutdownGracePeriod
+	// kept for critical pods, stopped after the others.
+	ShutdownGracePeriodCriticalPods metav1.Duration `json:"shutdownGracePeriodCriticalPods,omitempty"`
 }
 
 // CrashLoopBackOff is the container restart backoff: the first restart is
@@ -152,6 +159,8 @@ func (c Config) Validate() error {
 		{"runtimeRequestTimeout", c.RuntimeRequestTimeout.Duration},
 		{"crashLoopBackOff.initialContainerRestartPeriod", c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration},
 		{"crashLoopBackOff.maxContainerRestartPeriod", c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration},
+		{"shutdownGracePeriod", c.ShutdownGracePeriod.Duration},
+		{"shutdownGracePeriodCriticalPods", c.ShutdownGracePeriodCriticalPods.Duration},
 	} {
 		if f.d < 0 {
 			errs = append(errs, fmt.Errorf("%s: must not be negative, got %s", f.field, f.d))
@@ -159,6 +168,10 @@ func (c Config) Validate() error {
 	}
 	if c.CrashLoopBackOff.MaxContainerRestartPeriod.Duration < c.CrashLoopBackOff.InitialContainerRestartPeriod.Duration {
 		errs = append(errs, errors.New("crashLoopBackOff: maxContainerRestartPeriod must not be less than initialContainerRestartPeriod"))
+	}
+	// As the kubelet's validation.
+	if c.ShutdownGracePeriodCriticalPods.Duration > c.ShutdownGracePeriod.Duration {
+		errs = append(errs, fmt.Errorf("shutdownGracePeriodCriticalPods: %s must not be greater than shutdownGracePeriod %s", c.ShutdownGracePeriodCriticalPods.Duration, c.ShutdownGracePeriod.Duration))
 	}
 	for k, v := range c.NodeLabels {
 		for _, msg := range validation.IsQualifiedName(k) {

@@ -22,6 +22,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/desired"
 	"github.com/minikubelet/minikubelet/internal/kubeapi"
 	"github.com/minikubelet/minikubelet/internal/machine"
+	"github.com/minikubelet/minikubelet/internal/nodeshutdown"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
@@ -144,7 +145,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 6)
+	errc := make(chan error, 7)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -166,6 +167,13 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events})
 	goRun("desired pods", func() error { return feed.Run(ctx, snapshots) })
 	goRun("systemd notifications", func() error { return notifier.Run(ctx) })
+	if cfg.ShutdownGracePeriod.Duration > 0 {
+		shutdown := nodeshutdown.New(nodeshutdown.Config{
+			Connect: nodeshutdown.NewLogind, Pods: manager, Logger: log.Named("nodeshutdown"),
+			GracePeriod: cfg.ShutdownGracePeriod.Duration, CriticalGracePeriod: cfg.ShutdownGracePeriodCriticalPods.Duration,
+		})
+		goRun("node shutdown", func() error { return shutdown.Run(ctx) })
+	}
 
 	<-ctx.Done()
 	wg.Wait()
