@@ -63,6 +63,7 @@ fuzz: $(PAUSE_TAR)
 vet: $(PAUSE_TAR)
 	@out=$$(gofmt -l cmd internal test hack tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2esystemd ./test/systemd/
 	cd tools/deb && $(GO) vet ./...
 
 lint: vet
