@@ -59,7 +59,7 @@ func run(m *testing.M) int {
 		return fail(fmt.Errorf("the host's containerd: %w", err))
 	}
 	defer cri.Close()
-	if work, err = os.MkdirTemp("/var/tmp", "minikubelet-e2e-systemd-"); err != nil {
+	if work, err = os.MkdirTemp("/var/lib", "minikubelet-e2e-systemd-"); err != nil {
 		return fail(err)
 	}
 	defer os.RemoveAll(work)

@@ -26,6 +26,13 @@ func (n *node) startPods(count int) time.Duration {
 	return time.Since(start)
 }
 
+func TestUnitVerifiesClean(t *testing.T) {
+	out, err := vm.run("systemd-analyze", "verify", unit)
+	if err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("systemd-analyze verify %s: %v\n%s", unit, err, out)
+	}
+}
+
 func TestStartReturnsOnceTheStartupPodsRun(t *testing.T) {
 	n := newNode(t, "")
 	took := n.startPods(3)
