@@ -80,13 +80,6 @@ func (l *systemLogind) RaiseInhibitDelayMax(d time.Duration) error {
 	if call.Err != nil {
 		return fmt.Errorf("reload logind: %w", call.Err)
 	}
-	// The reload is asynchronous: wait (bounded) until logind shows it.
-	for i := 0; i < 50; i++ {
-		if cur, err := l.InhibitDelayMax(); err == nil && cur >= d {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	return nil
 }
 

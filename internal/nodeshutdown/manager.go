@@ -13,9 +13,16 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// reconnectPeriod is the wait before watching logind again after its
-// connection ended, as the kubelet's dbusReconnectPeriod.
-const reconnectPeriod = time.Second
+const (
+	// reconnectPeriod is the wait before watching logind again after its
+	// connection ended, as the kubelet's dbusReconnectPeriod.
+	reconnectPeriod = time.Second
+	// reloadPoll and reloadChecks bound the wait for logind to show the
+	// raised InhibitDelayMaxSec: it reads its configuration on SIGHUP,
+	// after the call that sent it returned.
+	reloadPoll   = 50 * time.Millisecond
+	reloadChecks = 40
+)
 
 // Logind is what the manager needs of systemd-logind.
 type Logind interface {
@@ -111,7 +118,7 @@ func (m *Manager) watch(ctx context.Context, started *bool) error {
 		return fmt.Errorf("connect to logind: %w", err)
 	}
 	defer ld.Close()
-	if err := m.ensureInhibitDelay(ld); err != nil {
+	if err := m.ensureInhibitDelay(ctx, ld); err != nil {
 		return err
 	}
 	lock, err := ld.InhibitShutdown()
@@ -159,7 +166,7 @@ func (m *Manager) watch(ctx context.Context, started *bool) error {
 // ensureInhibitDelay raises logind's InhibitDelayMaxSec to the grace
 // period when it is smaller, as the kubelet does: logind ends the delay
 // at its maximum whatever the lock holder does.
-func (m *Manager) ensureInhibitDelay(ld Logind) error {
+func (m *Manager) ensureInhibitDelay(ctx context.Context, ld Logind) error {
 	current, err := ld.InhibitDelayMax()
 	if err != nil {
 		return fmt.Errorf("read logind's InhibitDelayMaxUSec: %w", err)
@@ -170,9 +177,21 @@ func (m *Manager) ensureInhibitDelay(ld Logind) error {
 	if err := ld.RaiseInhibitDelayMax(m.cfg.GracePeriod); err != nil {
 		return fmt.Errorf("raise logind's InhibitDelayMaxSec to shutdownGracePeriod %s: %w", m.cfg.GracePeriod, err)
 	}
-	updated, err := ld.InhibitDelayMax()
-	if err != nil {
-		return fmt.Errorf("read logind's InhibitDelayMaxUSec: %w", err)
+	var updated time.Duration
+	for i := 0; ; i++ {
+		if updated, err = ld.InhibitDelayMax(); err != nil {
+			return fmt.Errorf("read logind's InhibitDelayMaxUSec: %w", err)
+		}
+		if updated >= m.cfg.GracePeriod || i == reloadChecks {
+			break
+		}
+		t := m.cfg.Clock.NewTimer(reloadPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C():
+		}
 	}
 	if updated < m.cfg.GracePeriod {
 		return fmt.Errorf("logind's InhibitDelayMaxSec is %s after raising it, less than shutdownGracePeriod %s", updated, m.cfg.GracePeriod)

@@ -27,6 +27,8 @@ var (
 	// manifests, root and log directories, and hostPath volumes.
 	work string
 	cri  *runtime.Client
+	// journalDir is the machine's persistent journal, seen from the host.
+	journalDir string
 )
 
 // TestMain boots the machine and installs the package: the prerequisites
@@ -64,7 +66,12 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(work)
 	name := filepath.Base(work)
-	vm, err = bootMachine(tree, "mk-"+name[len(name)-6:], []string{"/run/containerd", work}, map[string]string{deb: debInMachine})
+	// The machine's journal is kept in work, to be read after a poweroff.
+	journalDir = filepath.Join(work, "journal")
+	if err := os.Mkdir(journalDir, 0o755); err != nil {
+		return fail(err)
+	}
+	vm, err = bootMachine(tree, "mk-"+name[len(name)-6:], []string{"/run/containerd", work, journalDir + ":/var/log/journal"}, map[string]string{deb: debInMachine})
 	if err != nil {
 		return fail(err)
 	}

@@ -5,6 +5,7 @@ package systemd
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -202,4 +203,23 @@ func TestPoweroffStopsPodsGracefully(t *testing.T) {
 	if left := n.running(); len(left) != 0 {
 		t.Errorf("containers still running after the poweroff: %v", left)
 	}
+	// The machine is gone; its journal is in work.
+	raw, err := exec.Command("journalctl", "-D", journalDir, "-u", unit, "--no-pager", "-o", "cat").CombinedOutput()
+	if err != nil {
+		t.Fatalf("read the machine's journal: %v: %s", err, raw)
+	}
+	journal := string(raw)
+	for _, want := range []string{"node shutting down: stopping pods", `"pod": "web-` + n.name, `"pod": "dns-` + n.name, "released the shutdown inhibitor lock"} {
+		if !strings.Contains(journal, want) {
+			t.Errorf("the journal of the shutdown lacks %q:\n%s", want, lastLines(journal, 30))
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
