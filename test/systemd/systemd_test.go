@@ -36,13 +36,20 @@ func TestUnitVerifiesClean(t *testing.T) {
 
 func TestStartReturnsOnceTheStartupPodsRun(t *testing.T) {
 	n := newNode(t, "")
-	took := n.startPods(3)
-	// No waiting: systemctl start returned after READY=1, which comes
-	// once each pod of the first scan had its first start attempt.
-	if got := n.running(); len(got) != 3 {
-		t.Fatalf("when systemctl start returned %d pods ran (%v), want 3", len(got), got)
+	for i := 0; i < 3; i++ {
+		name := fmt.Sprintf("p%d", i)
+		n.writeManifest(name, sleeper(name), "", "")
 	}
-	t.Logf("systemctl start with 3 manifests took %.2fs", took.Seconds())
+	start := time.Now()
+	n.systemctl("enable", "--now", unit)
+	took := time.Since(start)
+	t.Cleanup(func() { vm.run("systemctl", "disable", unit) })
+	// No waiting: systemctl returned after READY=1, which comes once each
+	// pod of the first scan had its first start attempt.
+	if got := n.running(); len(got) != 3 {
+		t.Fatalf("when systemctl enable --now returned %d pods ran (%v), want 3", len(got), got)
+	}
+	t.Logf("systemctl enable --now with 3 manifests took %.2fs", took.Seconds())
 
 	var status string
 	n.waitFor("the STATUS line in systemctl status", 10*time.Second, func() (bool, string) {
@@ -158,6 +165,75 @@ func TestFailingConfigFailsTheUnitWithTheReason(t *testing.T) {
 	if state := n.show("ActiveState"); state == "active" {
 		t.Errorf("the unit is %s with a bad config", state)
 	}
+}
+
+// TestRemoveAndPurge removes and purges the package, then installs it
+// again for the tests after it.
+func TestRemoveAndPurge(t *testing.T) {
+	n := newNode(t, "")
+	n.startPods(1)
+	before := n.running()
+	exists := func(p string) bool { _, err := os.Lstat(vm.path(p)); return err == nil }
+	// The pods' data at the default places.
+	for _, f := range []string{"/var/lib/minikubelet/pod-data", "/var/log/pods/pod-log"} {
+		if err := vm.writeFile(f, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	install := func() {
+		if _, err := vm.run("apt-get", "install", "-y", "-q", "--no-install-recommends", debInMachine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if !exists("/usr/bin/minikubelet") {
+			install()
+		}
+	})
+
+	if _, err := vm.run("apt-get", "remove", "-y", "-q", "minikubelet"); err != nil {
+		t.Fatal(err)
+	}
+	if state := n.show("ActiveState"); state == "active" {
+		t.Errorf("the daemon is %s after apt-get remove", state)
+	}
+	if after := n.running(); !reflect.DeepEqual(after, before) {
+		t.Errorf("containers after apt-get remove %v, want the pods %v left running", after, before)
+	}
+	if exists("/usr/bin/minikubelet") || exists("/lib/systemd/system/minikubelet.service") {
+		t.Error("apt-get remove left the binary or the unit")
+	}
+	if !exists(configPath) {
+		t.Error("apt-get remove removed the config, a conffile kept until purge")
+	}
+
+	if _, err := vm.run("apt-get", "purge", "-y", "-q", "minikubelet"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/etc/minikubelet", "/etc/cni/net.d/10-minikubelet.conflist", "/lib/systemd/system/containerd.service.d/minikubelet.conf"} {
+		if exists(p) {
+			t.Errorf("apt-get purge left %s", p)
+		}
+	}
+	for _, p := range []string{"/var/lib/minikubelet/pod-data", "/var/log/pods/pod-log"} {
+		if !exists(p) {
+			t.Errorf("apt-get purge removed the pods' data %s unasked", p)
+		}
+	}
+
+	install()
+	if !exists(configPath) || !exists("/etc/kubernetes/manifests") {
+		t.Error("the package installed again lacks its config or the manifest directory")
+	}
+	if _, err := vm.run("env", "MINIKUBELET_PURGE_DATA=1", "apt-get", "purge", "-y", "-q", "minikubelet"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/var/lib/minikubelet", "/var/log/pods"} {
+		if exists(p) {
+			t.Errorf("apt-get purge with MINIKUBELET_PURGE_DATA=1 left %s", p)
+		}
+	}
+	install()
 }
 
 // TestPoweroffStopsPodsGracefully shuts the machine down: it runs last.
