@@ -42,6 +42,8 @@ func bootMachine(tree, name string, binds []string, readOnly map[string]string) 
 	}
 	m := &machine{nspawn: exec.Command("systemd-nspawn", args...), exited: make(chan struct{}), console: &syncBuffer{}}
 	m.nspawn.Stdout, m.nspawn.Stderr = m.console, m.console
+	// A test binary killed (go test's timeout) takes its machine along.
+	m.nspawn.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	start := time.Now()
 	if err := m.nspawn.Start(); err != nil {
 		return nil, fmt.Errorf("start systemd-nspawn: %w", err)
