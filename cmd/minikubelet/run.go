@@ -78,6 +78,8 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&flagCfg.Address, "address", "", "IP address the HTTPS port is bound to (default "+config.DefaultAddress+")")
 	f.Int32Var(&flagCfg.ReadOnlyPort, "read-only-port", 0, "plain-HTTP read-only port on 127.0.0.1: pods, events, node, discovery, healthz, metrics; no logs, exec, attach or port-forward (default 0: off)")
 	f.StringVar(&flagCfg.KubeconfigPath, "kubeconfig-path", "", "where the admin kubeconfig for the HTTPS port is written (default "+config.DefaultKubeconfigPath+")")
+	f.DurationVar(&flagCfg.ShutdownGracePeriod.Duration, "shutdown-grace-period", 0, "how long a node shutdown waits for the pods to stop (a logind delay lock; default 0: off)")
+	f.DurationVar(&flagCfg.ShutdownGracePeriodCriticalPods.Duration, "shutdown-grace-period-critical-pods", 0, "the part of shutdown-grace-period kept for critical pods, stopped last")
 	return cmd
 }
 
@@ -128,6 +130,8 @@ func overrideFromFlags(flags *pflag.FlagSet, cfg *config.Config, from config.Con
 	// -v on the command line beats the file's logLevel; --log-level beats
 	// both.
 	set("v", func() { cfg.Logging.Verbosity, cfg.LogLevel = from.Logging.Verbosity, "" })
+	set("shutdown-grace-period", func() { cfg.ShutdownGracePeriod = from.ShutdownGracePeriod })
+	set("shutdown-grace-period-critical-pods", func() { cfg.ShutdownGracePeriodCriticalPods = from.ShutdownGracePeriodCriticalPods })
 	set("log-level", func() { cfg.LogLevel = from.LogLevel })
 	set("log-format", func() { cfg.Logging.Format = from.Logging.Format })
 	set("port", func() { cfg.SetPort(from.Port) })

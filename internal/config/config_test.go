@@ -216,6 +216,15 @@ func TestValidate(t *testing.T) {
 			c.CrashLoopBackOff.InitialContainerRestartPeriod = d(time.Minute)
 			c.CrashLoopBackOff.MaxContainerRestartPeriod = d(time.Second)
 		}, wantErr: []string{"maxContainerRestartPeriod", "initialContainerRestartPeriod"}},
+		{name: "graceful node shutdown", mutate: func(c *Config) {
+			c.ShutdownGracePeriod = d(30 * time.Second)
+			c.ShutdownGracePeriodCriticalPods = d(10 * time.Second)
+		}},
+		{name: "critical shutdown period over the whole", mutate: func(c *Config) {
+			c.ShutdownGracePeriod = d(10 * time.Second)
+			c.ShutdownGracePeriodCriticalPods = d(20 * time.Second)
+		}, wantErr: []string{"shutdownGracePeriodCriticalPods", "shutdownGracePeriod 10s"}},
+		{name: "negative shutdownGracePeriod", mutate: func(c *Config) { c.ShutdownGracePeriod = d(-time.Second) }, wantErr: []string{"shutdownGracePeriod -1s must be either zero or otherwise >= 1 sec"}},
 		{name: "bad log level", mutate: func(c *Config) { c.LogLevel = "verbose" }, wantErr: []string{"logLevel", `"verbose"`}},
 		{name: "log level is case-sensitive", mutate: func(c *Config) { c.LogLevel = "INFO" }, wantErr: []string{"logLevel"}},
 		{name: "hostnameOverride with underscore", mutate: func(c *Config) { c.HostnameOverride = "node_1" }, wantErr: []string{"hostnameOverride", `"node_1"`}},

@@ -23,6 +23,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/desired"
 	"github.com/minikubelet/minikubelet/internal/kubeapi"
 	"github.com/minikubelet/minikubelet/internal/machine"
+	"github.com/minikubelet/minikubelet/internal/nodeshutdown"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
@@ -195,7 +196,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 10)
+	errc := make(chan error, 11)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -224,6 +225,13 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events})
 	goRun("desired pods", func() error { return feed.Run(ctx, snapshots) })
 	goRun("systemd notifications", func() error { return notifier.Run(ctx) })
+	if cfg.ShutdownGracePeriod.Duration > 0 {
+		shutdown := nodeshutdown.New(nodeshutdown.Config{
+			Connect: nodeshutdown.NewLogind, Pods: manager, Logger: log.Named("nodeshutdown"),
+			GracePeriod: cfg.ShutdownGracePeriod.Duration, CriticalGracePeriod: cfg.ShutdownGracePeriodCriticalPods.Duration,
+		})
+		goRun("node shutdown", func() error { return shutdown.Run(ctx) })
+	}
 
 	<-ctx.Done()
 	wg.Wait()

@@ -89,6 +89,7 @@ type Manager struct {
 	desired    []*v1.Pod
 	newDesired chan struct{}
 	drains     chan drainRequest
+	shutdowns  chan shutdownRequest
 
 	// workers is the registry other goroutines (probe news, exit events)
 	// find workers in; only Run writes it.
@@ -121,6 +122,7 @@ func NewManager(cfg Config) *Manager {
 		relister:   newRelister(cfg.Runtime, cfg.NodeName, cfg.Clock, cfg.ResyncInterval),
 		newDesired: make(chan struct{}, 1),
 		drains:     make(chan drainRequest),
+		shutdowns:  make(chan shutdownRequest),
 		workers:    map[types.UID]*worker{},
 	}
 	if cfg.NewProber != nil {
@@ -261,6 +263,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		case req := <-m.drains:
 			l.drain(req)
 			m.relister.requestRelist()
+		case req := <-m.shutdowns:
+			l.shutdown(req)
 		}
 		l.reconcile()
 	}
@@ -291,6 +295,11 @@ type lifetimes struct {
 	drained bool
 	stopped int
 	waiting []drainRequest
+	// shuttingDown is set by a node shutdown's first StopPods: no pod
+	// starts until the daemon restarts; shutdownWaits are the StopPods
+	// calls waiting for their pods to be gone.
+	shuttingDown  bool
+	shutdownWaits []shutdownRequest
 }
 
 func (l *lifetimes) drain(req drainRequest) {
@@ -354,6 +363,7 @@ func (l *lifetimes) reconcile() {
 		}
 	}
 	l.startDesired()
+	l.answerShutdowns()
 	if !l.presentFresh() {
 		return
 	}
@@ -367,7 +377,7 @@ func (l *lifetimes) reconcile() {
 }
 
 func (l *lifetimes) startDesired() {
-	if l.drained {
+	if l.drained || l.shuttingDown {
 		return
 	}
 	uids := make([]types.UID, 0, len(l.desired))

@@ -62,6 +62,8 @@ func (w *worker) publish(pod *v1.Pod, obs observation, waiting map[string]status
 	p.stage = stage
 	p.startTime = w.startTime
 	switch {
+	case w.shutdown != nil:
+		p.failReason, p.failMessage = w.shutdown.reason, w.shutdown.message
 	case w.evicted != "":
 		p.failReason, p.failMessage = reasonEvicted, w.evicted
 	case w.deadlineReported:

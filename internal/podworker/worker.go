@@ -39,6 +39,8 @@ type worker struct {
 	mu        sync.Mutex
 	pod       *v1.Pod
 	terminate bool
+	// shutdownReq is set when the pod is stopped for a node shutdown.
+	shutdownReq *shutdownStop
 	// specGen counts the changed specs update handed over.
 	specGen uint64
 
@@ -60,6 +62,9 @@ type worker struct {
 	// storage limit (and the Evicted event was recorded); the pod is
 	// Failed from then on.
 	evicted string
+	// shutdown is the goroutine's copy of shutdownReq, taken when it
+	// begins to stop the pod: the pod is Failed with its reason.
+	shutdown *shutdownStop
 	// storage is the pod's last local storage measurement, taken at
 	// measuredAt; only pods with a limit are measured.
 	storage    *storageUsage
