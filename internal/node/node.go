@@ -41,7 +41,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 	log = log.With(zap.String("node", nodeName))
-	rt, err := runtime.Dial(ctx, cfg.ContainerRuntimeEndpoint, cfg.RuntimeRequestTimeout.Duration)
+	// Each package registers the metrics it observes.
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rt, err := runtime.Dial(ctx, cfg.ContainerRuntimeEndpoint, cfg.RuntimeRequestTimeout.Duration, runtime.WithMetrics(registry))
 	if err != nil {
 		return err
 	}
@@ -97,8 +100,6 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	// workers start only once Run runs.
 	var notifier *sdnotify.Notifier
 	events := status.NewEvents(nodeName)
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	manager := podworker.NewManager(podworker.Config{
 		Runtime: rt,
 		Images:  rt,
@@ -120,6 +121,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Node:                      machineInfo,
 		Cgroups:                   podCgroups,
 		OnFirstSync:               func(uid types.UID) { notifier.FirstSync(uid) },
+		Metrics:                   registry,
 	})
 	// Made now that the runtime answers and the pause image is present.
 	notifier = sdnotify.New(sdnotify.Config{Pods: store, Progress: manager, Logger: log.Named("sdnotify")})
@@ -163,7 +165,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
 	})
 	// The notifier learns of a snapshot before the pod workers do.
-	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events})
+	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events, Metrics: registry})
 	goRun("desired pods", func() error { return feed.Run(ctx, snapshots) })
 	goRun("systemd notifications", func() error { return notifier.Run(ctx) })
 

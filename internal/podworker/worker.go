@@ -53,6 +53,9 @@ type worker struct {
 	observer *observer
 	// startTime is when the pod was first acknowledged on the node.
 	startTime time.Time
+	// firstSeen is when this worker was made, the kubelet's firstSeenTime
+	// of kubelet_pod_start_duration_seconds.
+	firstSeen time.Time
 	// deadlineReported latches once the DeadlineExceeded event was
 	// recorded; the pod is Failed from then on.
 	deadlineReported bool
@@ -78,16 +81,17 @@ type worker struct {
 func newWorker(m *Manager, pod *v1.Pod, orphan bool) *worker {
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}.String()
 	return &worker{
-		m:        m,
-		uid:      pod.UID,
-		podKey:   key,
-		log:      m.log.With(zap.String("pod", key), zap.String("uid", string(pod.UID))),
-		wakeCh:   make(chan struct{}, 1),
-		pod:      pod,
-		orphan:   orphan,
-		crash:    newBackoff(m.cfg.BackoffInitial, m.cfg.BackoffMax),
-		images:   newBackoff(defaultBackoffInitial, defaultBackoffMax),
-		observer: newObserver(m.cfg.Runtime, string(pod.UID), m.clock),
+		m:         m,
+		uid:       pod.UID,
+		podKey:    key,
+		log:       m.log.With(zap.String("pod", key), zap.String("uid", string(pod.UID))),
+		wakeCh:    make(chan struct{}, 1),
+		pod:       pod,
+		orphan:    orphan,
+		crash:     newBackoff(m.cfg.BackoffInitial, m.cfg.BackoffMax),
+		images:    newBackoff(defaultBackoffInitial, defaultBackoffMax),
+		observer:  newObserver(m.cfg.Runtime, string(pod.UID), m.clock),
+		firstSeen: m.clock.Now(),
 	}
 }
 
@@ -163,21 +167,32 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		w.firstSyncDone()
 	}
 	synced, _ := w.snapshot()
+	// op is the kubelet's operation_type of the next sync.
+	op, syncedGen := operationCreate, w.generation()
 	for {
 		pod, terminate := w.snapshot()
 		if pod != synced {
 			w.specChanged(synced, pod)
 			synced = pod
 		}
+		if gen := w.generation(); gen != syncedGen {
+			op, syncedGen = operationUpdate, gen
+		}
 		if terminate {
-			if w.terminatePod(ctx, pod) {
+			began := w.m.clock.Now()
+			stopped := w.terminatePod(ctx, pod)
+			w.m.metrics.workerDuration.WithLabelValues(operationKill).Observe(w.m.clock.Since(began).Seconds())
+			if stopped {
 				done(w)
 			}
 			return
 		}
 		next := workerResync
 		if w.rejected == nil {
+			began := w.m.clock.Now()
 			next = w.sync(ctx, pod)
+			w.m.metrics.workerDuration.WithLabelValues(op).Observe(w.m.clock.Since(began).Seconds())
+			op = operationSync
 			if ctx.Err() == nil {
 				w.firstSyncDone()
 			}
@@ -357,6 +372,7 @@ func (w *worker) nextMeasurement(pod *v1.Pod) time.Duration {
 func (w *worker) latchEviction(acts *podActions) {
 	if acts.Evicted != "" && w.evicted == "" {
 		w.evicted = acts.Evicted
+		w.m.metrics.evictions.WithLabelValues(acts.EvictionSignal).Inc()
 		w.log.Info("pod evicted", zap.String("reason", reasonEvicted), zap.String("message", acts.Evicted))
 	}
 }
