@@ -63,6 +63,20 @@ type Config struct {
 	SerializeImagePulls     *bool  `json:"serializeImagePulls,omitempty"`
 	MaxParallelImagePulls   *int32 `json:"maxParallelImagePulls,omitempty"`
 	RegistryCredentialsFile string `json:"registryCredentialsFile,omitempty"`
+	// ContainerLogMaxSize, ContainerLogMaxFiles and
+	// ContainerLogMonitorInterval shape container log rotation, and
+	// ImageGCHighThresholdPercent, ImageGCLowThresholdPercent and
+	// ImageMinimumGCAge image garbage collection, as the kubelet's
+	// (housekeeping.go).
+	ContainerLogMaxSize         string          `json:"containerLogMaxSize,omitempty"`
+	ContainerLogMaxFiles        int32           `json:"containerLogMaxFiles,omitempty"`
+	ContainerLogMonitorInterval metav1.Duration `json:"containerLogMonitorInterval,omitempty"`
+	ImageGCHighThresholdPercent *int32          `json:"imageGCHighThresholdPercent,omitempty"`
+	ImageGCLowThresholdPercent  *int32          `json:"imageGCLowThresholdPercent,omitempty"`
+	ImageMinimumGCAge           metav1.Duration `json:"imageMinimumGCAge,omitempty"`
+	// EvictionHard are the kubelet's hard eviction thresholds by signal
+	// (memory.available, nodefs.available, imagefs.available, ...).
+	EvictionHard map[string]string `json:"evictionHard,omitempty"`
 }
 
 // CrashLoopBackOff is the container restart backoff: the first restart is
@@ -110,6 +124,7 @@ func (c Config) WithDefaults() Config {
 	setDuration(&c.RuntimeRequestTimeout, DefaultRuntimeRequestTimeout)
 	setDuration(&c.CrashLoopBackOff.InitialContainerRestartPeriod, DefaultBackoffInitial)
 	setDuration(&c.CrashLoopBackOff.MaxContainerRestartPeriod, DefaultBackoffMax)
+	c.housekeepingDefaults()
 	return c
 }
 
@@ -174,6 +189,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("logLevel: must be debug, info, warn or error, got %q", c.LogLevel))
 	}
 	errs = append(errs, c.validateImagePulls()...)
+	errs = append(errs, c.validateHousekeeping()...)
 	return errors.Join(errs...)
 }
 

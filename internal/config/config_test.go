@@ -170,8 +170,10 @@ func TestWithDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
-			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("WithDefaults = %+v\nwant %+v", got, tt.want)
+			want := tt.want
+			want.housekeepingDefaults() // TestValidate_HousekeepingDefaultsAndLimits checks them
+			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("WithDefaults = %+v\nwant %+v", got, want)
 			}
 			if !reflect.DeepEqual(in, tt.in) {
 				t.Fatalf("WithDefaults changed its receiver")
@@ -267,5 +269,25 @@ func TestNodeName(t *testing.T) {
 				t.Fatalf("NodeName = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidate_HousekeepingDefaultsAndLimits(t *testing.T) {
+	c := Config{}.WithDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	if n, _ := c.ContainerLogMaxSizeBytes(); n != 10<<20 || c.ContainerLogMaxFiles != 5 || c.ContainerLogMonitorInterval.Duration != 10*time.Second ||
+		*c.ImageGCHighThresholdPercent != 85 || *c.ImageGCLowThresholdPercent != 80 || c.ImageMinimumGCAge.Duration != 2*time.Minute {
+		t.Fatalf("defaults %+v, want the kubelet's", c)
+	}
+	high, low := int32(70), int32(90)
+	bad := Config{ContainerLogMaxSize: "ten", ContainerLogMaxFiles: 1, ImageGCHighThresholdPercent: &high, ImageGCLowThresholdPercent: &low}.WithDefaults()
+	bad.ContainerLogMonitorInterval.Duration = time.Second
+	err := bad.Validate()
+	for _, want := range []string{"containerLogMaxSize", "containerLogMaxFiles: 1 must be greater than 1", "containerLogMonitorInterval", "imageGCLowThresholdPercent: 90 must be less than imageGCHighThresholdPercent 70"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
 	"github.com/minikubelet/minikubelet/internal/kubeapi"
+	"github.com/minikubelet/minikubelet/internal/logrotate"
 	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
@@ -146,7 +147,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 6)
+	errc := make(chan error, 8)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -157,6 +158,13 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			}
 		}()
 	}
+	logMaxSize, err := cfg.ContainerLogMaxSizeBytes()
+	if err != nil {
+		return err
+	}
+	rotation := logrotate.New(logrotate.Config{Runtime: rt, NodeName: nodeName, MaxSize: logMaxSize,
+		MaxFiles: int(cfg.ContainerLogMaxFiles), Interval: cfg.ContainerLogMonitorInterval.Duration, Logger: log.Named("logrotate")})
+	goRun("container log rotation", func() error { return rotation.Run(ctx) })
 	snapshots := make(chan staticpods.Snapshot)
 	goRun("pod workers", func() error { return manager.Run(ctx) })
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
