@@ -53,6 +53,8 @@ func newRunCommand() *cobra.Command {
 	f.StringToStringVar(&flagCfg.NodeLabels, "node-labels", nil, "the node's labels beyond the well-known ones, key=value,... (matched by node selectors and node affinity)")
 	f.StringVar(&flagCfg.CgroupRoot, "cgroup-root", "", "cgroup under which the kubepods hierarchy is made (default "+config.DefaultCgroupRoot+")")
 	f.StringVar(&flagCfg.LogLevel, "log-level", "", "debug, info, warn or error (default info)")
+	f.DurationVar(&flagCfg.ImageGCPeriod.Duration, "image-gc-period", 0, "period of image garbage collection (default 5m, the kubelet's; for tests)")
+	_ = f.MarkHidden("image-gc-period")
 	return cmd
 }
 
@@ -93,6 +95,7 @@ func overrideFromFlags(flags *pflag.FlagSet, cfg *config.Config, from config.Con
 	set("node-labels", func() { cfg.NodeLabels = from.NodeLabels })
 	set("cgroup-root", func() { cfg.CgroupRoot = from.CgroupRoot })
 	set("log-level", func() { cfg.LogLevel = from.LogLevel })
+	set("image-gc-period", func() { cfg.ImageGCPeriod = from.ImageGCPeriod })
 }
 
 func newLogger(level string) (*zap.Logger, error) {

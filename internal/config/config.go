@@ -77,6 +77,10 @@ type Config struct {
 	// EvictionHard are the kubelet's hard eviction thresholds by signal
 	// (memory.available, nodefs.available, imagefs.available, ...).
 	EvictionHard map[string]string `json:"evictionHard,omitempty"`
+	// ImageGCPeriod is how often images are collected: the kubelet's
+	// fixed ImageGCPeriod (5m) when zero. Only a hidden flag sets it, for
+	// tests; the file has no such field, as the kubelet's has none.
+	ImageGCPeriod metav1.Duration `json:"-"`
 }
 
 // CrashLoopBackOff is the container restart backoff: the first restart is

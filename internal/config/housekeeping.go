@@ -57,7 +57,7 @@ func (c Config) validateHousekeeping() []error {
 	if low != nil && (*low < 0 || *low > 100) {
 		errs = append(errs, fmt.Errorf("imageGCLowThresholdPercent: %d must be between 0 and 100, inclusive", *low))
 	}
-	if high != nil && low != nil && *low > *high {
+	if high != nil && low != nil && *low >= *high {
 		errs = append(errs, fmt.Errorf("imageGCLowThresholdPercent: %d must be less than imageGCHighThresholdPercent %d", *low, *high))
 	}
 	if c.ImageMinimumGCAge.Duration < 0 {

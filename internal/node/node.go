@@ -20,6 +20,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
+	"github.com/minikubelet/minikubelet/internal/imagegc"
 	"github.com/minikubelet/minikubelet/internal/kubeapi"
 	"github.com/minikubelet/minikubelet/internal/logrotate"
 	"github.com/minikubelet/minikubelet/internal/machine"
@@ -147,7 +148,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 8)
+	errc := make(chan error, 9)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -165,6 +166,11 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	rotation := logrotate.New(logrotate.Config{Runtime: rt, NodeName: nodeName, MaxSize: logMaxSize,
 		MaxFiles: int(cfg.ContainerLogMaxFiles), Interval: cfg.ContainerLogMonitorInterval.Duration, Logger: log.Named("logrotate")})
 	goRun("container log rotation", func() error { return rotation.Run(ctx) })
+	imageGC := imagegc.New(imagegc.Config{Images: rt, Containers: rt, Events: events, PauseImage: sandboxImage,
+		Policy: imagegc.Policy{HighThresholdPercent: int(*cfg.ImageGCHighThresholdPercent), LowThresholdPercent: int(*cfg.ImageGCLowThresholdPercent),
+			MinAge: cfg.ImageMinimumGCAge.Duration},
+		Period: cfg.ImageGCPeriod.Duration, Logger: log.Named("imagegc"), Metrics: registry})
+	goRun("image garbage collection", func() error { return imageGC.Run(ctx) })
 	snapshots := make(chan staticpods.Snapshot)
 	goRun("pod workers", func() error { return manager.Run(ctx) })
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })

@@ -23,6 +23,7 @@ const eventSource = "kubelet"
 type Events struct {
 	mu     sync.Mutex
 	byPod  map[types.UID][]*v1.Event
+	node   []*v1.Event
 	host   string
 	serial int
 }
@@ -35,33 +36,42 @@ func NewEvents(host string) *Events {
 // Record adds an event about pod (Normal or Warning). fieldPath names the
 // container when the event is about one ("spec.containers{web}").
 func (e *Events) Record(pod *v1.Pod, fieldPath, eventType, reason, message string, now time.Time) {
-	ts := metav1.NewTime(now)
+	ref := v1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID, FieldPath: fieldPath}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	list := e.byPod[pod.UID]
+	e.byPod[pod.UID] = e.record(e.byPod[pod.UID], ref, pod.Namespace, eventType, reason, message, now)
+}
+
+// RecordNode adds an event about the node itself (image garbage
+// collection), as the kubelet records them against its node: in the
+// default namespace, the node's name as its UID.
+func (e *Events) RecordNode(eventType, reason, message string, now time.Time) {
+	ref := v1.ObjectReference{Kind: "Node", Name: e.host, UID: types.UID(e.host)}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.node = e.record(e.node, ref, metav1.NamespaceDefault, eventType, reason, message, now)
+}
+
+// record adds an event about ref to list, or counts a repeat, and returns
+// the list; e.mu is held.
+func (e *Events) record(list []*v1.Event, ref v1.ObjectReference, namespace, eventType, reason, message string, now time.Time) []*v1.Event {
+	ts := metav1.NewTime(now)
 	for _, ev := range list {
-		if ev.Reason == reason && ev.Message == message && ev.Type == eventType && ev.InvolvedObject.FieldPath == fieldPath {
+		if ev.Reason == reason && ev.Message == message && ev.Type == eventType && ev.InvolvedObject.FieldPath == ref.FieldPath {
 			ev.Count++
 			ev.LastTimestamp = ts
-			return
+			return list
 		}
 	}
 	e.serial++
 	ev := &v1.Event{
 		TypeMeta: metav1.TypeMeta{Kind: "Event", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:              fmt.Sprintf("%s.%x", pod.Name, now.UnixNano()+int64(e.serial)),
-			Namespace:         pod.Namespace,
+			Name:              fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()+int64(e.serial)),
+			Namespace:         namespace,
 			CreationTimestamp: ts,
 		},
-		InvolvedObject: v1.ObjectReference{
-			Kind:       "Pod",
-			APIVersion: "v1",
-			Namespace:  pod.Namespace,
-			Name:       pod.Name,
-			UID:        pod.UID,
-			FieldPath:  fieldPath,
-		},
+		InvolvedObject: ref,
 		Reason:         reason,
 		Message:        message,
 		Type:           eventType,
@@ -74,7 +84,7 @@ func (e *Events) Record(pod *v1.Pod, fieldPath, eventType, reason, message strin
 	if len(list) > maxEventsPerPod {
 		list = list[len(list)-maxEventsPerPod:]
 	}
-	e.byPod[pod.UID] = list
+	return list
 }
 
 // Forget drops the events of a pod that is gone.
@@ -88,6 +98,9 @@ func (e *Events) Forget(uid types.UID) {
 func (e *Events) List() []v1.Event {
 	e.mu.Lock()
 	var out []v1.Event
+	for _, ev := range e.node {
+		out = append(out, *ev.DeepCopy())
+	}
 	for _, list := range e.byPod {
 		for _, ev := range list {
 			out = append(out, *ev.DeepCopy())
