@@ -20,6 +20,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
+	"github.com/minikubelet/minikubelet/internal/eviction"
 	"github.com/minikubelet/minikubelet/internal/imagegc"
 	"github.com/minikubelet/minikubelet/internal/kubeapi"
 	"github.com/minikubelet/minikubelet/internal/logrotate"
@@ -102,12 +103,17 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	// workers start only once Run runs.
 	var notifier *sdnotify.Notifier
 	events := status.NewEvents(nodeName)
+	vols := volumes.NewManager(cfg.RootDir)
+	thresholds, err := eviction.ParseThresholds(cfg.EvictionHard)
+	if err != nil {
+		return err
+	}
 	manager := podworker.NewManager(podworker.Config{
 		Runtime: rt,
 		Images:  rt,
 		Puller:  puller,
 		Status:  store,
-		Volumes: volumes.NewManager(cfg.RootDir),
+		Volumes: vols,
 		Events:  events,
 		NewProber: func(onUpdate func(probes.Update)) podworker.Prober {
 			return probes.NewManager(probes.Config{Exec: rt, Logger: log.Named("probes"), Registerer: registry, OnUpdate: onUpdate})
@@ -148,7 +154,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 9)
+	errc := make(chan error, 10)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -171,6 +177,11 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			MinAge: cfg.ImageMinimumGCAge.Duration},
 		Period: cfg.ImageGCPeriod.Duration, Logger: log.Named("imagegc"), Metrics: registry})
 	goRun("image garbage collection", func() error { return imageGC.Run(ctx) })
+	evictions := eviction.New(eviction.Config{Thresholds: thresholds, NodeName: nodeName, RootDir: cfg.RootDir,
+		PodDir: vols.PodDir, PodLogDir: func(pod *v1.Pod) string { return sandbox.LogDirectory(cfg.PodLogsDir, pod) },
+		MemoryCapacity: machineInfo.MemoryCapacity, Images: rt, Stats: rt, Pods: store, Evictor: manager, Events: events,
+		Logger: log.Named("eviction")})
+	goRun("eviction manager", func() error { return evictions.Run(ctx) })
 	snapshots := make(chan staticpods.Snapshot)
 	goRun("pod workers", func() error { return manager.Run(ctx) })
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })

@@ -186,6 +186,22 @@ func (m *Manager) ProbeUpdate(u probes.Update) {
 	}
 }
 
+// Evict evicts a pod for node pressure (the eviction manager's signal and
+// message): its worker kills it at once and shows it Failed, reason
+// Evicted, as a local storage eviction. It reports false when no worker
+// runs the pod, or the pod is finished or evicted already.
+func (m *Manager) Evict(uid types.UID, signal, message string) bool {
+	w := m.lookup(uid)
+	if w == nil || w.orphan || w.finished() {
+		return false
+	}
+	if !w.requestEviction(signal, message) {
+		return false
+	}
+	w.wake()
+	return true
+}
+
 // Drain stops every pod gracefully, as a node drain evicts them, and
 // returns once none is left; the manifests are then ignored until the
 // daemon restarts. It returns how many pods it stopped.

@@ -113,3 +113,33 @@ func TestManager_PodRecreatedWithTheSameUIDCountsARestartedPod(t *testing.T) {
 	})
 	h.runningOne("a")
 }
+
+func TestManager_EvictKillsThePodAndShowsItEvicted(t *testing.T) {
+	h := newHarness(t, busybox)
+	reg := prometheus.NewRegistry()
+	h.m = NewManager(Config{
+		Runtime: h.m.cfg.Runtime, Images: h.m.cfg.Images, Puller: h.m.cfg.Puller, Status: h.sink, Volumes: fakeVolumes{},
+		Events: h.events, Clock: h.clock, NodeName: testNode, HostIP: "192.0.2.1", Metrics: reg,
+		Sandbox: h.m.cfg.Sandbox,
+	})
+	h.run()
+	h.m.SetDesired([]*v1.Pod{managedPod("u1", v1.RestartPolicyAlways, "a")})
+	h.runningOne("a")
+	if h.m.Evict("nope", "nodefs.available", "msg") {
+		t.Fatal("Evict of a pod no worker runs reported true")
+	}
+	const msg = "The node was low on resource: ephemeral-storage. "
+	if !h.m.Evict("u1", "nodefs.available", msg) {
+		t.Fatal("Evict of a running pod reported false")
+	}
+	h.waitFor("the pod Failed, Evicted", func() bool {
+		st := h.status("u1")
+		return st.Phase == v1.PodFailed && st.Reason == "Evicted" && st.Message == msg && len(h.rt.running("a")) == 0
+	})
+	if evs := h.events.withReason("Evicted"); len(evs) != 1 {
+		t.Fatalf("Evicted events %+v, want one", evs)
+	}
+	if got := metricValue(t, reg, "kubelet_evictions", map[string]string{"eviction_signal": "nodefs.available"}); got != 1 {
+		t.Fatalf("kubelet_evictions{eviction_signal=nodefs.available} = %v, want 1", got)
+	}
+}

@@ -352,3 +352,14 @@ func (c *Client) ReopenContainerLog(ctx context.Context, containerID string) err
 	_, err := c.rt.ReopenContainerLog(ctx, &runtimeapi.ReopenContainerLogRequest{ContainerId: containerID})
 	return err
 }
+
+// ListContainerStats returns the stats of the containers filter selects.
+func (c *Client) ListContainerStats(ctx context.Context, filter *runtimeapi.ContainerStatsFilter) ([]*runtimeapi.ContainerStats, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	resp, err := c.rt.ListContainerStats(ctx, &runtimeapi.ListContainerStatsRequest{Filter: filter})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Stats, nil
+}
