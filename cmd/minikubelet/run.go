@@ -80,6 +80,8 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&flagCfg.KubeconfigPath, "kubeconfig-path", "", "where the admin kubeconfig for the HTTPS port is written (default "+config.DefaultKubeconfigPath+")")
 	f.DurationVar(&flagCfg.ShutdownGracePeriod.Duration, "shutdown-grace-period", 0, "how long a node shutdown waits for the pods to stop (a logind delay lock; default 0: off)")
 	f.DurationVar(&flagCfg.ShutdownGracePeriodCriticalPods.Duration, "shutdown-grace-period-critical-pods", 0, "the part of shutdown-grace-period kept for critical pods, stopped last")
+	f.DurationVar(&flagCfg.ImageGCPeriod.Duration, "image-gc-period", 0, "period of image garbage collection (default 5m, the kubelet's; for tests)")
+	_ = f.MarkHidden("image-gc-period")
 	return cmd
 }
 
@@ -138,4 +140,5 @@ func overrideFromFlags(flags *pflag.FlagSet, cfg *config.Config, from config.Con
 	set("address", func() { cfg.Address = from.Address })
 	set("read-only-port", func() { cfg.ReadOnlyPort = from.ReadOnlyPort })
 	set("kubeconfig-path", func() { cfg.KubeconfigPath = from.KubeconfigPath })
+	set("image-gc-period", func() { cfg.ImageGCPeriod = from.ImageGCPeriod })
 }

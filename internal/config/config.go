@@ -41,10 +41,11 @@ const (
 // Linux (k8s.io/kubelet/config/v1beta1, evictionHard).
 func DefaultEvictionHard() map[string]string {
 	return map[string]string{
-		"memory.available":  "100Mi",
-		"nodefs.available":  "10%",
-		"nodefs.inodesFree": "5%",
-		"imagefs.available": "15%",
+		"memory.available":   "100Mi",
+		"nodefs.available":   "10%",
+		"nodefs.inodesFree":  "5%",
+		"imagefs.available":  "15%",
+		"imagefs.inodesFree": "5%",
 	}
 }
 
@@ -116,6 +117,10 @@ type Config struct {
 	// EvictionHard are the hard eviction thresholds by signal
 	// ("memory.available": "100Mi", "nodefs.available": "10%").
 	EvictionHard map[string]string `json:"evictionHard,omitempty"`
+	// ImageGCPeriod is how often images are collected: the kubelet's
+	// fixed ImageGCPeriod (5m) when zero. Only a hidden flag sets it, for
+	// tests; the file has no such field, as the kubelet's has none.
+	ImageGCPeriod metav1.Duration `json:"-"`
 	// Logging is the log format and verbosity.
 	Logging Logging `json:"logging,omitempty"`
 	// Serving is minikubelet's own settings of the HTTPS port

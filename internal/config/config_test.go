@@ -127,7 +127,7 @@ func allDefaults() Config {
 		ImageGCHighThresholdPercent: i32(85),
 		ImageGCLowThresholdPercent:  i32(80),
 		ImageMinimumGCAge:           d(2 * time.Minute),
-		EvictionHard:                map[string]string{"memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%"},
+		EvictionHard:                map[string]string{"memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%"},
 	}
 }
 
@@ -178,8 +178,9 @@ func TestWithDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
-			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("WithDefaults = %+v\nwant %+v", got, tt.want)
+			want := tt.want
+			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("WithDefaults = %+v\nwant %+v", got, want)
 			}
 			if !reflect.DeepEqual(in, tt.in) {
 				t.Fatalf("WithDefaults changed its receiver")

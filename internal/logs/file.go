@@ -30,12 +30,18 @@ type Options struct {
 	Since time.Time
 }
 
-// File is a CRI log file open for showing: Copy writes what it holds, and
-// Follow writes what is appended later. Only complete lines are written;
-// a line the runtime is still writing waits for its newline. A File is
-// read by one goroutine.
+// File is a CRI log file open for showing, with the files it was rotated
+// to before: Copy writes what they hold, and Follow writes what is
+// appended later, into the file the runtime reopens at the same path
+// after a rotation too. Only complete lines are written; a line the
+// runtime is still writing waits for its newline. A File is read by one
+// goroutine.
 type File struct {
-	f *os.File
+	path string
+	f    *os.File
+	// rotated are the older files of the log, oldest first, as they were
+	// when it was opened.
+	rotated []string
 	// offset is where the next read starts; pending holds what was read
 	// past the last newline.
 	offset  int64
@@ -44,13 +50,26 @@ type File struct {
 	poll time.Duration
 }
 
-// Open opens the CRI log file at path.
+// Open opens the CRI log file at path and finds the files it was rotated
+// to.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return &File{f: f, poll: followPollInterval}, nil
+	rotated, err := Rotated(path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	// A rotation between the open and the listing renamed the open file:
+	// it is read as the live one, not twice.
+	if st, err := f.Stat(); err == nil && len(rotated) > 0 {
+		if last, err := os.Stat(rotated[len(rotated)-1]); err == nil && os.SameFile(st, last) {
+			rotated = rotated[:len(rotated)-1]
+		}
+	}
+	return &File{path: path, f: f, rotated: rotated, poll: followPollInterval}, nil
 }
 
 // Close closes the file.
@@ -61,13 +80,28 @@ func (f *File) Close() error { return f.f.Close() }
 // them: a partial line (tag P) is written without a newline, so that it
 // joins the line that completes it.
 func (f *File) Copy(w io.Writer, opts Options) error {
+	var older []byte
+	for _, r := range f.rotated {
+		data, err := readRotated(r)
+		if os.IsNotExist(err) {
+			continue // removed as an excess file meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		older = append(older, data...)
+		if len(older) > 0 && older[len(older)-1] != '\n' {
+			older = append(older, '\n')
+		}
+	}
 	data, err := io.ReadAll(f.f)
 	if err != nil {
 		return err
 	}
 	end := bytes.LastIndexByte(data, '\n') + 1
 	f.offset = int64(end)
-	lines := strings.Split(string(data[:end]), "\n")
+	data = append(older, data[:end]...)
+	lines := strings.Split(string(data), "\n")
 	lines = lines[:len(lines)-1] // what follows the last newline
 	if opts.TailLines >= 0 && len(lines) > opts.TailLines {
 		lines = lines[len(lines)-opts.TailLines:]
@@ -98,16 +132,11 @@ func (f *File) Follow(ctx context.Context, w io.Writer, opts Options, running fu
 			return nil
 		case <-ticker.C:
 		}
-		for {
-			n, err := f.f.ReadAt(buf, f.offset)
-			f.offset += int64(n)
-			f.pending = append(f.pending, buf[:n]...)
-			if err == io.EOF || n == 0 {
-				break
-			}
-			if err != nil {
-				return err
-			}
+		if err := f.readToEnd(buf); err != nil {
+			return err
+		}
+		if err := f.followRotation(buf); err != nil {
+			return err
 		}
 		for {
 			i := bytes.IndexByte(f.pending, '\n')
@@ -121,6 +150,46 @@ func (f *File) Follow(ctx context.Context, w io.Writer, opts Options, running fu
 			return nil
 		}
 	}
+}
+
+// readToEnd appends what the open file holds past the offset to pending.
+func (f *File) readToEnd(buf []byte) error {
+	for {
+		n, err := f.f.ReadAt(buf, f.offset)
+		f.offset += int64(n)
+		f.pending = append(f.pending, buf[:n]...)
+		if err == io.EOF || n == 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// followRotation moves to the file the runtime reopened at the path when
+// the open one was rotated away, once the old one was read to its end:
+// what the runtime wrote before it reopened is kept. Before the new file
+// is there, the old one stays open.
+func (f *File) followRotation(buf []byte) error {
+	cur, err := os.Stat(f.path)
+	if err != nil {
+		return nil // renamed, not reopened yet
+	}
+	open, err := f.f.Stat()
+	if err != nil || os.SameFile(open, cur) {
+		return err
+	}
+	if err := f.readToEnd(buf); err != nil {
+		return err
+	}
+	next, err := os.Open(f.path)
+	if err != nil {
+		return nil
+	}
+	f.f.Close()
+	f.f, f.offset = next, 0
+	return f.readToEnd(buf)
 }
 
 // writeLine writes the content of one CRI log line, with its timestamp

@@ -21,7 +21,10 @@ import (
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
+	"github.com/minikubelet/minikubelet/internal/eviction"
+	"github.com/minikubelet/minikubelet/internal/imagegc"
 	"github.com/minikubelet/minikubelet/internal/kubeapi"
+	"github.com/minikubelet/minikubelet/internal/logrotate"
 	"github.com/minikubelet/minikubelet/internal/machine"
 	"github.com/minikubelet/minikubelet/internal/nodeshutdown"
 	"github.com/minikubelet/minikubelet/internal/podworker"
@@ -43,7 +46,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 	log = log.With(zap.String("node", nodeName))
-	rt, err := runtime.Dial(ctx, cfg.ContainerRuntimeEndpoint, cfg.RuntimeRequestTimeout.Duration)
+	// Each package registers the metrics it observes.
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rt, err := runtime.Dial(ctx, cfg.ContainerRuntimeEndpoint, cfg.RuntimeRequestTimeout.Duration, runtime.WithMetrics(registry))
 	if err != nil {
 		return err
 	}
@@ -108,14 +114,17 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	vols := volumes.NewManager(cfg.RootDir)
+	thresholds, err := eviction.ParseThresholds(cfg.EvictionHard)
+	if err != nil {
+		return err
+	}
 	manager := podworker.NewManager(podworker.Config{
 		Runtime: rt,
 		Images:  rt,
 		Puller:  puller,
 		Status:  store,
-		Volumes: volumes.NewManager(cfg.RootDir),
+		Volumes: vols,
 		Events:  events,
 		NewProber: func(onUpdate func(probes.Update)) podworker.Prober {
 			return probes.NewManager(probes.Config{Exec: rt, Logger: log.Named("probes"), Registerer: registry, OnUpdate: onUpdate})
@@ -131,6 +140,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Node:                      machineInfo,
 		Cgroups:                   podCgroups,
 		OnFirstSync:               func(uid types.UID) { notifier.FirstSync(uid) },
+		Metrics:                   registry,
 	})
 	// Made now that the runtime answers and the pause image is present.
 	notifier = sdnotify.New(sdnotify.Config{Pods: store, Progress: manager, Logger: log.Named("sdnotify")})
@@ -196,7 +206,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 11)
+	errc := make(chan error, 12)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -207,6 +217,23 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			}
 		}()
 	}
+	logMaxSize, err := cfg.ContainerLogMaxSizeBytes()
+	if err != nil {
+		return err
+	}
+	rotation := logrotate.New(logrotate.Config{Runtime: rt, NodeName: nodeName, MaxSize: logMaxSize,
+		MaxFiles: int(cfg.ContainerLogMaxFiles), Interval: cfg.ContainerLogMonitorInterval.Duration, Logger: log.Named("logrotate")})
+	goRun("container log rotation", func() error { return rotation.Run(ctx) })
+	imageGC := imagegc.New(imagegc.Config{Images: rt, Containers: rt, Events: events, PauseImage: sandboxImage,
+		Policy: imagegc.Policy{HighThresholdPercent: int(*cfg.ImageGCHighThresholdPercent), LowThresholdPercent: int(*cfg.ImageGCLowThresholdPercent),
+			MinAge: cfg.ImageMinimumGCAge.Duration},
+		Period: cfg.ImageGCPeriod.Duration, Logger: log.Named("imagegc"), Metrics: registry})
+	goRun("image garbage collection", func() error { return imageGC.Run(ctx) })
+	evictions := eviction.New(eviction.Config{Thresholds: thresholds, NodeName: nodeName, RootDir: cfg.RootDir,
+		PodDir: vols.PodDir, PodLogDir: func(pod *v1.Pod) string { return sandbox.LogDirectory(cfg.PodLogsDir, pod) },
+		MemoryCapacity: machineInfo.MemoryCapacity, Images: rt, Stats: rt, Pods: store, Evictor: manager, Events: events,
+		Logger: log.Named("eviction")})
+	goRun("eviction manager", func() error { return evictions.Run(ctx) })
 	snapshots := make(chan staticpods.Snapshot)
 	goRun("pod workers", func() error { return manager.Run(ctx) })
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
@@ -222,7 +249,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
 	})
 	// The notifier learns of a snapshot before the pod workers do.
-	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events})
+	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events, Metrics: registry})
 	goRun("desired pods", func() error { return feed.Run(ctx, snapshots) })
 	goRun("systemd notifications", func() error { return notifier.Run(ctx) })
 	if cfg.ShutdownGracePeriod.Duration > 0 {

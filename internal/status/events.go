@@ -62,6 +62,13 @@ func NodeRef(nodeName string) v1.ObjectReference {
 	return v1.ObjectReference{Kind: "Node", Name: nodeName, UID: types.UID(nodeName)}
 }
 
+// RecordNode adds an event about the node itself (image garbage
+// collection, node pressure), as the kubelet records them against its
+// node.
+func (e *Events) RecordNode(eventType, reason, message string, now time.Time) {
+	e.RecordFor(NodeRef(e.host), eventType, reason, message, now)
+}
+
 // RecordFor adds an event about the object ref names.
 func (e *Events) RecordFor(ref v1.ObjectReference, eventType, reason, message string, now time.Time) {
 	ts := metav1.NewTime(now)
