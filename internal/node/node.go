@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -206,7 +207,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 12)
+	errc := make(chan error, 13)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -241,6 +242,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if https != nil {
 		goRun("HTTPS API server", func() error { return srv.ServeHTTPS(ctx, https.addr, https.also, https.certs.ServerTLS()) })
 		goRun("certificate renewal", func() error { return https.runRenewal(ctx, log.Named("pki")) })
+	}
+	if port := *cfg.HealthzPort; port != 0 {
+		addr := net.JoinHostPort(cfg.HealthzBindAddress, strconv.Itoa(int(port)))
+		goRun("healthz server", func() error { return srv.ServeHealthz(ctx, addr) })
 	}
 	if cfg.ReadOnlyPort != 0 {
 		goRun("read-only API server", func() error { return srv.ServeReadOnly(ctx, readOnlyAddress(cfg.ReadOnlyPort)) })
