@@ -82,8 +82,8 @@ type objects struct {
 	api   *API
 }
 
-// registerObjects adds discovery, /version, pods, events, namespaces, the
-// node, its Lease, and the refusal of writes.
+// registerObjects adds discovery, /version, empty OpenAPI documents, pods,
+// events, namespaces, the node, its Lease, and the refusal of writes.
 func (a *API) registerObjects(mux *http.ServeMux) {
 	o := &objects{deps: a.deps.Objects, clock: a.deps.Objects.Clock, api: a}
 	if o.clock == nil {
@@ -94,5 +94,6 @@ func (a *API) registerObjects(mux *http.ServeMux) {
 		o.registerResource(mux, res)
 	}
 	o.registerLease(mux)
+	o.registerOpenAPI(mux)
 	o.registerWrites(mux)
 }
