@@ -614,3 +614,21 @@ func TestWrites_RefusedNamingTheManifest(t *testing.T) {
 		}
 	}
 }
+
+func TestWatch_StreamingListEndsItsInitialEventsWithABookmark(t *testing.T) {
+	h := newHarness(t)
+	h.pods.Set(pod("default", "web-node1", "Running", nil))
+	w := h.watch("/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dweb-node1", "")
+	if typ, p := w.nextPod(); typ != "ADDED" || p.Name != "web-node1" {
+		t.Fatalf("first = %s %s, want ADDED web-node1", typ, p.Name)
+	}
+	ev := w.next()
+	var end metav1.PartialObjectMetadata
+	if err := json.Unmarshal(ev.Object, &end); err != nil || ev.Type != "BOOKMARK" || end.Annotations[metav1.InitialEventsAnnotationKey] != "true" || end.ResourceVersion != "1001" {
+		t.Fatalf("second = %s %s, want a BOOKMARK at 1001 marked %s", ev.Type, ev.Object, metav1.InitialEventsAnnotationKey)
+	}
+	h.pods.Set(pod("default", "web-node1", "Succeeded", nil))
+	if typ, p := w.nextPod(); typ != "MODIFIED" || p.Status.Phase != v1.PodSucceeded {
+		t.Fatalf("third = %s %s, want MODIFIED Succeeded", typ, p.Status.Phase)
+	}
+}
