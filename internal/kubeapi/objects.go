@@ -33,6 +33,9 @@ type ObjectDeps struct {
 	StaticPodPath string
 	// Started is when the daemon started: the node's creation.
 	Started time.Time
+	// Stop is closed when the daemon stops: open watches end then, so that
+	// the server's graceful shutdown does not wait for them.
+	Stop <-chan struct{}
 	// Clock is the clock of ages, heartbeats, watch timeouts and
 	// bookmarks; nil for the real one.
 	Clock clock.WithTicker

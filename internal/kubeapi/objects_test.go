@@ -632,3 +632,36 @@ func TestWatch_StreamingListEndsItsInitialEventsWithABookmark(t *testing.T) {
 		t.Fatalf("third = %s %s, want MODIFIED Succeeded", typ, p.Status.Phase)
 	}
 }
+
+func TestWatch_EndsWhenTheDaemonStops(t *testing.T) {
+	stop := make(chan struct{})
+	feed := status.NewFeed(0)
+	api := New(Deps{Objects: ObjectDeps{Pods: status.NewStoreOn(feed), Events: status.NewEventsOn("n", feed), Feed: feed, Stop: stop}})
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/events?watch=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	close(stop)
+	if b, err := io.ReadAll(resp.Body); err != nil || len(b) != 0 {
+		t.Fatalf("after stop the watch read %q, %v; want it ended with nothing", b, err)
+	}
+}
+
+func TestWatch_EventsSeeACountGoUp(t *testing.T) {
+	h := newHarness(t)
+	web := pod("default", "web-node1", "Running", nil)
+	h.events.Record(web, "", v1.EventTypeWarning, "BackOff", "Back-off restarting failed container", t0)
+	w := h.watch("/api/v1/namespaces/default/events?watch=true&fieldSelector=involvedObject.name%3Dweb-node1", "")
+	if ev := w.next(); ev.Type != "ADDED" {
+		t.Fatalf("first = %s, want ADDED", ev.Type)
+	}
+	h.events.Record(web, "", v1.EventTypeWarning, "BackOff", "Back-off restarting failed container", t0.Add(time.Minute))
+	ev := w.next()
+	var e v1.Event
+	if err := json.Unmarshal(ev.Object, &e); err != nil || ev.Type != "MODIFIED" || e.Count != 2 {
+		t.Fatalf("second = %s %s, want MODIFIED with count 2", ev.Type, ev.Object)
+	}
+}

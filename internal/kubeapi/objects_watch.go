@@ -153,6 +153,8 @@ func (o *objects) watch(w http.ResponseWriter, r *http.Request, res *resource, s
 		select {
 		case <-ctx.Done():
 			return
+		case <-o.deps.Stop:
+			return
 		case <-timeout:
 			return
 		case <-bookmarks:
