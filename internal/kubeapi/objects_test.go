@@ -665,3 +665,18 @@ func TestWatch_EventsSeeACountGoUp(t *testing.T) {
 		t.Fatalf("second = %s %s, want MODIFIED with count 2", ev.Type, ev.Object)
 	}
 }
+
+func TestWatch_NamedWatchPathSeesOnlyThatPod(t *testing.T) {
+	h := newHarness(t)
+	h.pods.Set(pod("default", "web-node1", "Running", nil))
+	h.pods.Set(pod("default", "db-node1", "Running", nil))
+	w := h.watch("/api/v1/watch/namespaces/default/pods/db-node1", "")
+	if typ, p := w.nextPod(); typ != "ADDED" || p.Name != "db-node1" {
+		t.Fatalf("first = %s %s, want ADDED db-node1", typ, p.Name)
+	}
+	h.pods.Set(pod("default", "web-node1", "Failed", nil))
+	h.pods.Set(pod("default", "db-node1", "Failed", nil))
+	if typ, p := w.nextPod(); typ != "MODIFIED" || p.Name != "db-node1" {
+		t.Fatalf("second = %s %s, want only db-node1's MODIFIED", typ, p.Name)
+	}
+}
