@@ -33,6 +33,9 @@ type ObjectDeps struct {
 	StaticPodPath string
 	// Started is when the daemon started: the node's creation.
 	Started time.Time
+	// Stop is closed when the daemon stops: open watches end then, so that
+	// the server's graceful shutdown does not wait for them.
+	Stop <-chan struct{}
 	// Clock is the clock of ages, heartbeats, watch timeouts and
 	// bookmarks; nil for the real one.
 	Clock clock.WithTicker
@@ -82,8 +85,8 @@ type objects struct {
 	api   *API
 }
 
-// registerObjects adds discovery, /version, pods, events, namespaces, the
-// node, its Lease, and the refusal of writes.
+// registerObjects adds discovery, /version, empty OpenAPI documents, pods,
+// events, namespaces, the node, its Lease, and the refusal of writes.
 func (a *API) registerObjects(mux *http.ServeMux) {
 	o := &objects{deps: a.deps.Objects, clock: a.deps.Objects.Clock, api: a}
 	if o.clock == nil {
@@ -94,5 +97,6 @@ func (a *API) registerObjects(mux *http.ServeMux) {
 		o.registerResource(mux, res)
 	}
 	o.registerLease(mux)
+	o.registerOpenAPI(mux)
 	o.registerWrites(mux)
 }

@@ -614,3 +614,69 @@ func TestWrites_RefusedNamingTheManifest(t *testing.T) {
 		}
 	}
 }
+
+func TestWatch_StreamingListEndsItsInitialEventsWithABookmark(t *testing.T) {
+	h := newHarness(t)
+	h.pods.Set(pod("default", "web-node1", "Running", nil))
+	w := h.watch("/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dweb-node1", "")
+	if typ, p := w.nextPod(); typ != "ADDED" || p.Name != "web-node1" {
+		t.Fatalf("first = %s %s, want ADDED web-node1", typ, p.Name)
+	}
+	ev := w.next()
+	var end metav1.PartialObjectMetadata
+	if err := json.Unmarshal(ev.Object, &end); err != nil || ev.Type != "BOOKMARK" || end.Annotations[metav1.InitialEventsAnnotationKey] != "true" || end.ResourceVersion != "1001" {
+		t.Fatalf("second = %s %s, want a BOOKMARK at 1001 marked %s", ev.Type, ev.Object, metav1.InitialEventsAnnotationKey)
+	}
+	h.pods.Set(pod("default", "web-node1", "Succeeded", nil))
+	if typ, p := w.nextPod(); typ != "MODIFIED" || p.Status.Phase != v1.PodSucceeded {
+		t.Fatalf("third = %s %s, want MODIFIED Succeeded", typ, p.Status.Phase)
+	}
+}
+
+func TestWatch_EndsWhenTheDaemonStops(t *testing.T) {
+	stop := make(chan struct{})
+	feed := status.NewFeed(0)
+	api := New(Deps{Objects: ObjectDeps{Pods: status.NewStoreOn(feed), Events: status.NewEventsOn("n", feed), Feed: feed, Stop: stop}})
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/events?watch=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	close(stop)
+	if b, err := io.ReadAll(resp.Body); err != nil || len(b) != 0 {
+		t.Fatalf("after stop the watch read %q, %v; want it ended with nothing", b, err)
+	}
+}
+
+func TestWatch_EventsSeeACountGoUp(t *testing.T) {
+	h := newHarness(t)
+	web := pod("default", "web-node1", "Running", nil)
+	h.events.Record(web, "", v1.EventTypeWarning, "BackOff", "Back-off restarting failed container", t0)
+	w := h.watch("/api/v1/namespaces/default/events?watch=true&fieldSelector=involvedObject.name%3Dweb-node1", "")
+	if ev := w.next(); ev.Type != "ADDED" {
+		t.Fatalf("first = %s, want ADDED", ev.Type)
+	}
+	h.events.Record(web, "", v1.EventTypeWarning, "BackOff", "Back-off restarting failed container", t0.Add(time.Minute))
+	ev := w.next()
+	var e v1.Event
+	if err := json.Unmarshal(ev.Object, &e); err != nil || ev.Type != "MODIFIED" || e.Count != 2 {
+		t.Fatalf("second = %s %s, want MODIFIED with count 2", ev.Type, ev.Object)
+	}
+}
+
+func TestWatch_NamedWatchPathSeesOnlyThatPod(t *testing.T) {
+	h := newHarness(t)
+	h.pods.Set(pod("default", "web-node1", "Running", nil))
+	h.pods.Set(pod("default", "db-node1", "Running", nil))
+	w := h.watch("/api/v1/watch/namespaces/default/pods/db-node1", "")
+	if typ, p := w.nextPod(); typ != "ADDED" || p.Name != "db-node1" {
+		t.Fatalf("first = %s %s, want ADDED db-node1", typ, p.Name)
+	}
+	h.pods.Set(pod("default", "web-node1", "Failed", nil))
+	h.pods.Set(pod("default", "db-node1", "Failed", nil))
+	if typ, p := w.nextPod(); typ != "MODIFIED" || p.Name != "db-node1" {
+		t.Fatalf("second = %s %s, want only db-node1's MODIFIED", typ, p.Name)
+	}
+}

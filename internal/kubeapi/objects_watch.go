@@ -58,7 +58,8 @@ func (s *watchStream) send(typ string, obj runtime.Object, rv uint64) error {
 // watch streams the changes of res in the selection until the client goes
 // or timeoutSeconds pass, with the API server's resourceVersion rules: ""
 // or "0" first sends the current state as ADDED; a version sends only the
-// later changes; a version older than the feed keeps gets an ERROR event
+// later changes; sendInitialEvents (a streaming list) sends the current
+// state, then a BOOKMARK marked k8s.io/initial-events-end; a version older than the feed keeps gets an ERROR event
 // with a 410 Expired Status. An object that leaves the selection is
 // DELETED, one that enters it ADDED.
 func (o *objects) watch(w http.ResponseWriter, r *http.Request, res *resource, sel selector, tbl *tableOptions) {
@@ -104,7 +105,8 @@ func (o *objects) watch(w http.ResponseWriter, r *http.Request, res *resource, s
 	flusher.Flush()
 	log := o.api.log.With(zap.String("resource", res.gr.String()))
 
-	if rvParam == "" || rvParam == "0" {
+	initialEvents := isTrue(q.Get("sendInitialEvents"))
+	if rvParam == "" || rvParam == "0" || initialEvents {
 		objs, rv := res.list(r.Context(), o.clock.Now())
 		for _, obj := range objs {
 			if sel.matches(res, obj) {
@@ -114,6 +116,15 @@ func (o *objects) watch(w http.ResponseWriter, r *http.Request, res *resource, s
 			}
 		}
 		from = rv
+		if initialEvents {
+			// A streaming list (client-go's WatchList, kubectl wait)
+			// waits for this bookmark to know the state is complete.
+			end := bookmarkObject(res, rv)
+			end.Annotations = map[string]string{metav1.InitialEventsAnnotationKey: "true"}
+			if err := s.send(watchBookmark, end, rv); err != nil {
+				return
+			}
+		}
 	}
 	ctx := r.Context()
 	for {
@@ -141,6 +152,8 @@ func (o *objects) watch(w http.ResponseWriter, r *http.Request, res *resource, s
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-o.deps.Stop:
 			return
 		case <-timeout:
 			return
@@ -189,7 +202,7 @@ func changeEvent(res *resource, sel selector, c status.Change) (string, runtime.
 }
 
 // bookmarkObject is a BOOKMARK's object: only the kind and the version.
-func bookmarkObject(res *resource, rv uint64) runtime.Object {
+func bookmarkObject(res *resource, rv uint64) *metav1.PartialObjectMetadata {
 	return &metav1.PartialObjectMetadata{
 		TypeMeta:   metav1.TypeMeta{Kind: res.kind, APIVersion: res.apiVersion},
 		ObjectMeta: metav1.ObjectMeta{ResourceVersion: formatRV(rv)},

@@ -190,6 +190,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			ManifestFor:   manifestFor(manifests),
 			StaticPodPath: cfg.StaticPodPath,
 			Started:       started,
+			Stop:          ctx.Done(),
 		},
 		Log: log.Named("kubeapi"),
 	}).Handler())

@@ -81,7 +81,7 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 }
 
 // kubeAPIRoutes are the path prefixes of the Kubernetes API subset.
-var kubeAPIRoutes = []string{"/api", "/api/", "/apis", "/apis/", "/version", "/version/"}
+var kubeAPIRoutes = []string{"/api", "/api/", "/apis", "/apis/", "/version", "/version/", "/openapi/v2", "/openapi/v3"}
 
 // ServeKubeAPI makes the server answer the Kubernetes API paths (/api,
 // /apis, /version and under them) with h (internal/kubeapi).
