@@ -26,6 +26,9 @@ type ObjectDeps struct {
 	Runtime runtimeStatus
 	// Relist tells when the relister last finished (*podworker.Manager).
 	Relist relistClock
+	// Pressure is the eviction manager's MemoryPressure and DiskPressure
+	// conditions (*eviction.Manager); nil or a condition it lacks: False.
+	Pressure pressureConditions
 	// ManifestFor names the manifest file a pod (namespace, name) comes
 	// from, for the refusal of writes.
 	ManifestFor func(namespace, name string) (file string, ok bool)
@@ -76,6 +79,12 @@ type runtimeStatus interface {
 // relistClock tells when the relister last finished (*podworker.Manager).
 type relistClock interface {
 	LastRelist() time.Time
+}
+
+// pressureConditions are the node conditions measured by the eviction
+// manager (*eviction.Manager).
+type pressureConditions interface {
+	Conditions() []v1.NodeCondition
 }
 
 // objects serves the object routes.

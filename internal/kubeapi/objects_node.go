@@ -92,6 +92,8 @@ type nodeReadings struct {
 	runtime    *runtimeapi.RuntimeStatus
 	runtimeErr error
 	lastRelist time.Time
+	// pressure are the measured pressure conditions, by type.
+	pressure []v1.NodeCondition
 }
 
 // node reads the runtime's status and the relister's progress and builds
@@ -108,6 +110,9 @@ func (o *objects) node(ctx context.Context, now time.Time, rv uint64) *v1.Node {
 	}
 	if o.deps.Relist != nil {
 		rd.lastRelist = o.deps.Relist.LastRelist()
+	}
+	if o.deps.Pressure != nil {
+		rd.pressure = o.deps.Pressure.Conditions()
 	}
 	return buildNode(o.deps.Node, rd, o.deps.Started, now, rv)
 }
@@ -142,8 +147,8 @@ func buildNode(f NodeFacts, rd nodeReadings, started, now time.Time, rv uint64) 
 			Allocatable: f.Allocatable.DeepCopy(),
 			Phase:       "",
 			Conditions: []v1.NodeCondition{
-				condition(v1.NodeMemoryPressure, v1.ConditionFalse, reasonSufficientMemory, messageSufficientMemory),
-				condition(v1.NodeDiskPressure, v1.ConditionFalse, reasonNoDiskPressure, messageNoDiskPressure),
+				measured(condition(v1.NodeMemoryPressure, v1.ConditionFalse, reasonSufficientMemory, messageSufficientMemory), rd.pressure, heartbeat),
+				measured(condition(v1.NodeDiskPressure, v1.ConditionFalse, reasonNoDiskPressure, messageNoDiskPressure), rd.pressure, heartbeat),
 				condition(v1.NodePIDPressure, v1.ConditionFalse, reasonSufficientPID, messageSufficientPID),
 				ready,
 			},
@@ -151,6 +156,18 @@ func buildNode(f NodeFacts, rd nodeReadings, started, now time.Time, rv uint64) 
 			NodeInfo:  f.Info,
 		},
 	}
+}
+
+// measured is the condition of def's type among the measured ones, with
+// this heartbeat, else def.
+func measured(def v1.NodeCondition, measured []v1.NodeCondition, heartbeat metav1.Time) v1.NodeCondition {
+	for _, c := range measured {
+		if c.Type == def.Type {
+			c.LastHeartbeatTime = heartbeat
+			return c
+		}
+	}
+	return def
 }
 
 // notReadyErrors are the kubelet's reasons for a node that is not ready:

@@ -553,6 +553,26 @@ func TestBuildNode_NotReadyReasons(t *testing.T) {
 	}
 }
 
+// The pressure conditions are the eviction manager's when it measured them,
+// else False with the kubelet's reasons.
+func TestBuildNode_PressureFromTheEvictionManager(t *testing.T) {
+	disk := v1.NodeCondition{Type: v1.NodeDiskPressure, Status: v1.ConditionTrue, Reason: "KubeletHasDiskPressure",
+		Message: "kubelet has disk pressure", LastTransitionTime: metav1.NewTime(t0.Add(-time.Minute))}
+	rd := nodeReadings{runtime: readyRuntime().resp.Status, lastRelist: t0, pressure: []v1.NodeCondition{disk}}
+	n := buildNode(NodeFacts{Name: "node1"}, rd, t0.Add(-time.Hour), t0, 1)
+	got := map[v1.NodeConditionType]v1.NodeCondition{}
+	for _, c := range n.Status.Conditions {
+		got[c.Type] = c
+	}
+	if c := got[v1.NodeDiskPressure]; c.Status != v1.ConditionTrue || c.Reason != "KubeletHasDiskPressure" ||
+		!c.LastTransitionTime.Time.Equal(t0.Add(-time.Minute)) || !c.LastHeartbeatTime.Time.Equal(t0) {
+		t.Errorf("DiskPressure = %+v, want the measured one with this heartbeat", c)
+	}
+	if c := got[v1.NodeMemoryPressure]; c.Status != v1.ConditionFalse || c.Reason != "KubeletHasSufficientMemory" {
+		t.Errorf("MemoryPressure = %+v, want False KubeletHasSufficientMemory when not measured", c)
+	}
+}
+
 func TestNamespacesAndLease(t *testing.T) {
 	h := newHarness(t)
 	h.pods.Set(pod("jobs", "batch-node1", "Running", nil))

@@ -158,6 +158,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	manifests := &server.Manifests{}
 	srv.ServeManifests(manifests)
 	srv.ServeDrain(manager)
+	evictions := eviction.New(eviction.Config{Thresholds: thresholds, NodeName: nodeName, RootDir: cfg.RootDir,
+		PodDir: vols.PodDir, PodLogDir: func(pod *v1.Pod) string { return sandbox.LogDirectory(cfg.PodLogsDir, pod) },
+		MemoryCapacity: machineInfo.MemoryCapacity, Images: rt, Stats: rt, Pods: store, Evictor: manager, Events: events,
+		Logger: log.Named("eviction")})
 	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{
 		Containers: kubeapi.ContainerDeps{
 			Pods:      store,
@@ -187,6 +191,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			},
 			Runtime:       rt,
 			Relist:        manager,
+			Pressure:      evictions,
 			ManifestFor:   manifestFor(manifests),
 			StaticPodPath: cfg.StaticPodPath,
 			Started:       started,
@@ -231,10 +236,6 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			MinAge: cfg.ImageMinimumGCAge.Duration},
 		Period: cfg.ImageGCPeriod.Duration, Logger: log.Named("imagegc"), Metrics: registry})
 	goRun("image garbage collection", func() error { return imageGC.Run(ctx) })
-	evictions := eviction.New(eviction.Config{Thresholds: thresholds, NodeName: nodeName, RootDir: cfg.RootDir,
-		PodDir: vols.PodDir, PodLogDir: func(pod *v1.Pod) string { return sandbox.LogDirectory(cfg.PodLogsDir, pod) },
-		MemoryCapacity: machineInfo.MemoryCapacity, Images: rt, Stats: rt, Pods: store, Evictor: manager, Events: events,
-		Logger: log.Named("eviction")})
 	goRun("eviction manager", func() error { return evictions.Run(ctx) })
 	snapshots := make(chan staticpods.Snapshot)
 	goRun("pod workers", func() error { return manager.Run(ctx) })
