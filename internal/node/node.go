@@ -160,7 +160,9 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
 	goRun("API server", func() error { return srv.ServeUnix(ctx, cfg.APISocket) })
 	goRun("containerd events", func() error {
-		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
+		return runtime.WatchEvents(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), runtime.EventHandlers{
+			Exited: manager.ContainerExited, Changed: manager.ContainerChanged, Subscribed: manager.Resync,
+		})
 	})
 	// The notifier learns of a snapshot before the pod workers do.
 	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events})

@@ -18,9 +18,18 @@ import (
 )
 
 const (
-	// defaultRelistInterval is how often the runtime is relisted to notice
-	// changes no event told of (the kubelet's PLEG relists every second).
-	defaultRelistInterval = time.Second
+	// defaultRelistInterval is how often the whole node is relisted to
+	// notice changes no event told of. Relisting is event-driven: a task
+	// exit, an OOM kill or a deletion containerd reports, a worker that
+	// stopped, a new desired set or a resubscribed event stream each ask
+	// for one at once, and every start is the pod's own worker's, which
+	// observes it itself. The kubelet's evented PLEG keeps a 300 s relist
+	// behind its CRI's events; this one is 10 s because systemd's watchdog
+	// (WatchdogSec=30s in the unit) is fed by the last relist, and because
+	// containerd's events, unlike the CRI's, say nothing of a sandbox whose
+	// network went away. It costs two list calls for the node per 10 s,
+	// nothing per pod.
+	defaultRelistInterval = 10 * time.Second
 	// exitRecheckInterval paces relists after an exit event until the CRI
 	// reports the container exited: containerd publishes the event before
 	// its CRI plugin has recorded the exit.
@@ -54,8 +63,8 @@ type relister struct {
 	seen map[types.UID]fingerprint
 	// pending are exits an event reported that the CRI still shows running.
 	pending map[string]pendingExit
-	// podOf maps container IDs to their pod, as the last relist or a
-	// worker's observation since saw them.
+	// podOf maps container and sandbox IDs to their pod, as the last
+	// relist or a worker's observation since saw them.
 	podOf map[string]podOfEntry
 	// kick asks for a relist ahead of the ticker.
 	kick chan struct{}
@@ -112,8 +121,8 @@ func newRelister(rt lister, nodeName string, clk clock.WithTicker, interval time
 	}
 }
 
-// run relists every interval, at once when kicked, and every 3 ms while an
-// exit is pending, handing each result to out, until ctx ends.
+// run relists every interval (10 s), at once when kicked, and every 3 ms
+// while an exit is pending, handing each result to out, until ctx ends.
 func (r *relister) run(ctx context.Context, out func(relistResult), onError func(error)) {
 	ticker := r.clock.NewTicker(r.interval)
 	defer ticker.Stop()
@@ -141,6 +150,20 @@ func (r *relister) run(ctx context.Context, out func(relistResult), onError func
 		case <-recheckC:
 		}
 	}
+}
+
+// changed tells of a runtime event other than an exit (an OOM kill, a
+// deletion) for a container or sandbox: when it belongs to a pod of this
+// node, a relist follows at once, and its pod is returned (empty for
+// anything this node does not know: other nodes share the runtime).
+func (r *relister) changed(id string) types.UID {
+	r.mu.Lock()
+	uid := r.podOf[id].uid
+	r.mu.Unlock()
+	if uid != "" {
+		r.requestRelist()
+	}
+	return uid
 }
 
 // requestRelist asks for a relist now; it never blocks.
@@ -188,6 +211,9 @@ func (r *relister) observed(uid types.UID, obs observation) {
 	for _, c := range obs.Containers {
 		r.podOf[c.ID] = podOfEntry{uid: uid, at: obs.ListedAt}
 	}
+	for _, s := range obs.Sandboxes {
+		r.podOf[s.ID] = podOfEntry{uid: uid, at: obs.ListedAt}
+	}
 }
 
 // track says that a container the worker just created belongs to uid, so
@@ -232,14 +258,17 @@ func (r *relister) relist(ctx context.Context) (relistResult, bool, error) {
 	}
 	prints := fingerprints(sandboxes, containers)
 	res := relistResult{Present: map[types.UID]*runtimeapi.PodSandbox{}, Gen: gen}
+	running := make(map[string]bool, len(containers))
+	podOf := make(map[string]podOfEntry, len(sandboxes)+len(containers))
 	for _, s := range sandboxes {
 		uid := types.UID(s.Labels[runtime.LabelPodUID])
 		if cur, ok := res.Present[uid]; !ok || s.CreatedAt > cur.CreatedAt {
 			res.Present[uid] = s
 		}
+		podOf[s.Id] = podOfEntry{uid: uid, at: at}
+		// A sandbox's pause process exits as a task too.
+		running[s.Id] = s.State == runtimeapi.PodSandboxState_SANDBOX_READY
 	}
-	running := make(map[string]bool, len(containers))
-	podOf := make(map[string]podOfEntry, len(containers))
 	for _, c := range containers {
 		running[c.Id] = c.State == runtimeapi.ContainerState_CONTAINER_RUNNING
 		podOf[c.Id] = podOfEntry{uid: types.UID(c.Labels[runtime.LabelPodUID]), at: at}
