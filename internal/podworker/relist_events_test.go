@@ -127,3 +127,34 @@ func TestRelister_HoldsASandboxExitUntilTheCRIRecordsIt(t *testing.T) {
 		t.Fatalf("the CRI recorded it: recheck %v, changed %v; want no recheck and u1 changed", again, res.Changed)
 	}
 }
+
+func TestWorker_UnchangedStatusIsNotPublishedAgain(t *testing.T) {
+	h := newHarness(t, busybox)
+	pod := managedPod("u1", v1.RestartPolicyAlways, "a")
+	w := newWorker(h.m, pod, false)
+	ctx := context.Background()
+	w.sync(ctx, pod)
+	sets := 0
+	h.sink.mu.Lock()
+	h.sink.onSet = func(*v1.Pod) { sets++ }
+	h.sink.mu.Unlock()
+
+	h.step(time.Second)
+	w.sync(ctx, pod) // nothing changed, a second later
+	w.republish()    // a probe's news that changes nothing shown
+	h.sink.mu.Lock()
+	got := sets
+	h.sink.mu.Unlock()
+	if got != 0 {
+		t.Fatalf("%d statuses handed over for an unchanged pod, want 0", got)
+	}
+
+	h.rt.exit(h.rt.running("a")[0], 1)
+	w.sync(ctx, pod)
+	h.sink.mu.Lock()
+	got = sets
+	h.sink.mu.Unlock()
+	if got == 0 {
+		t.Fatal("the container exited, yet no status was handed over")
+	}
+}
