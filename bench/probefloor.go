@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -24,7 +25,8 @@ import (
 // The probe floor is the least any node agent pays for the footprint's
 // probes: this same bench binary, run with -probe-floor, makes exactly
 // them (per pod, one httpGet and one tcpSocket probe a second, each on a
-// new connection, against the pods' own addresses) and nothing else. Its
+// new connection, against the pods' own addresses) and nothing else, in
+// the fewest steps: dial, write, read, close (no HTTP client machinery). Its
 // CPU over the footprint's window is the floor of the daemon's.
 //
 // The relist floor is the two CRI list calls that list a node's sandboxes
@@ -40,24 +42,16 @@ const (
 func runProbeFloor(targets string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	// As the kubelet's prober: keep-alives off, so every probe opens a
-	// connection of its own.
-	client := &http.Client{
-		Timeout: probeFloorTimeout,
-		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil, DisableCompression: true,
-			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return dialFloor(ctx, addr) }},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
 	var wg sync.WaitGroup
 	for _, addr := range strings.Split(targets, ",") {
 		if addr == "" {
 			continue
 		}
-		url := "http://" + addr + "/"
+		// Keep-alives off, as the kubelet's prober: every probe its own
+		// connection, the request saying Connection: close.
+		req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: kube-probe/1.31\r\nAccept: */*\r\nConnection: close\r\n\r\n")
 		wg.Add(2)
-		go func() { defer wg.Done(); every(ctx, func() { httpFloorProbe(ctx, client, url) }) }()
+		go func() { defer wg.Done(); every(ctx, func() { httpFloorProbe(ctx, addr, req) }) }()
 		go func() { defer wg.Done(); every(ctx, func() { tcpFloorProbe(ctx, addr) }) }()
 	}
 	wg.Wait()
@@ -84,12 +78,19 @@ func every(ctx context.Context, probe func()) {
 	}
 }
 
-func httpFloorProbe(ctx context.Context, client *http.Client, url string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// httpFloorProbe makes one httpGet probe: it writes the request on a new
+// connection, reads the response and its body, and closes.
+func httpFloorProbe(ctx context.Context, addr string, req []byte) {
+	conn, err := dialFloor(ctx, addr)
 	if err != nil {
 		return
 	}
-	resp, err := client.Do(req)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(probeFloorTimeout))
+	if _, err := conn.Write(req); err != nil {
+		return
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		return
 	}
