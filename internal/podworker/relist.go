@@ -174,14 +174,22 @@ func (r *relister) requestRelist() {
 	}
 }
 
-// exited records an exit containerd reported and returns the pod the
-// container belongs to (empty when the last relist did not know it).
+// exited records an exit containerd reported for one of this node's
+// containers or sandboxes, asks for a relist, and returns the pod it
+// belongs to. An exit of anything else (another node's: they share
+// containerd) is ignored and returns empty: a container is known from the
+// moment its worker created it, before it could start, and a sandbox from
+// its worker's next observation or the next relist.
 func (r *relister) exited(e runtime.Exit) types.UID {
 	r.mu.Lock()
-	r.pending[e.ContainerID] = pendingExit{exit: e, seen: r.clock.Now()}
 	uid := r.podOf[e.ContainerID].uid
+	if uid != "" {
+		r.pending[e.ContainerID] = pendingExit{exit: e, seen: r.clock.Now()}
+	}
 	r.mu.Unlock()
-	r.requestRelist()
+	if uid != "" {
+		r.requestRelist()
+	}
 	return uid
 }
 
@@ -216,8 +224,8 @@ func (r *relister) observed(uid types.UID, obs observation) {
 	}
 }
 
-// track says that a container the worker just created belongs to uid, so
-// that its exit wakes the worker even before any listing saw it.
+// track says that a container or sandbox the worker just created belongs
+// to uid, so that its exit wakes the worker even before any listing saw it.
 func (r *relister) track(containerID string, uid types.UID) {
 	r.mu.Lock()
 	r.podOf[containerID] = podOfEntry{uid: uid, at: r.clock.Now()}

@@ -88,7 +88,7 @@ func TestManager_ContainerDeletedBehindItsBackIsRecreatedOnTheEvent(t *testing.T
 	})
 }
 
-func TestRelister_ChangeOfAKnownContainerOrSandboxRelistsAtOnce(t *testing.T) {
+func TestRelister_EventOfAKnownContainerOrSandboxRelistsAtOnce(t *testing.T) {
 	clk := clocktesting.NewFakeClock(t0)
 	rt := newFakeRuntime(clk)
 	r := newRelister(rt, testNode, clk, 0)
@@ -103,6 +103,9 @@ func TestRelister_ChangeOfAKnownContainerOrSandboxRelistsAtOnce(t *testing.T) {
 	// Another node's container (they share containerd) is no concern.
 	if uid := r.changed("someone-else"); uid != "" || kicked(r) {
 		t.Fatalf("change of an unknown container: pod %q, or a relist asked for", uid)
+	}
+	if uid := r.exited(runtime.Exit{ContainerID: "someone-else", ExitCode: 1}); uid != "" || kicked(r) || r.pendingExits() != nil {
+		t.Fatalf("exit of an unknown container: pod %q, a relist asked for, or the exit held", uid)
 	}
 }
 

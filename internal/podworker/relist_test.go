@@ -95,7 +95,11 @@ func TestRelister_HoldsAnExitUntilTheCRIRecordsIt(t *testing.T) {
 
 	// An exit the CRI never confirms is forgotten after a second.
 	_, cid2 := startFakePod(t, rt, managedPod("u2", v1.RestartPolicyAlways, "b"))
+	r.relist(ctx) //nolint:errcheck
 	r.exited(runtime.Exit{ContainerID: cid2, ExitCode: 1})
+	if r.pendingExits() == nil {
+		t.Fatal("the exit of a known container is not held")
+	}
 	clk.Step(exitRecheckFor + time.Millisecond)
 	if _, again, _ := r.relist(ctx); again || r.pendingExits() != nil {
 		t.Fatal("an exit the CRI never recorded is still pending after exitRecheckFor")
