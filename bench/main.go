@@ -102,7 +102,15 @@ func main() {
 	maxPods := flag.Int("max-pods", 250, "footprint: the largest stage (stages are 0, 50, 110, 250 up to this)")
 	noPodman := flag.Bool("no-podman", false, "do not measure podman")
 	podmanReps := flag.Int("podman-reps", 10, "start: podman's repetitions per variant (at most -reps)")
+	probeFloorTargets := flag.String("probe-floor", "", "internal: run as the footprint's probe floor against these host:port targets")
 	flag.Parse()
+	if *probeFloorTargets != "" {
+		if err := runProbeFloor(*probeFloorTargets); err != nil {
+			fmt.Fprintln(os.Stderr, "bench probe floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	opts := options{reps: *reps, window: *window, maxPods: *maxPods, podmanReps: *podmanReps, noPodman: *noPodman}
 	if err := run(*bin, *only, *out, opts); err != nil {

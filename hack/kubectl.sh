@@ -11,7 +11,8 @@ set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly MODULE_DIR="$REPO_ROOT/tools/kubectl"
-OUT=${1:-"$REPO_ROOT/bin/kubectl"}
+# Absolute: the build runs in the module's directory.
+OUT=$(realpath -m "${1:-$REPO_ROOT/bin/kubectl}")
 GO=${GO:-go}
 
 log() { echo "kubectl.sh: $*" >&2; }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
@@ -120,13 +121,18 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	watchdog, err := daemon.SdWatchdogEnabled(false)
+	if err != nil {
+		log.Warn("read systemd's watchdog period", zap.Error(err))
+	}
 	manager := podworker.NewManager(podworker.Config{
-		Runtime: rt,
-		Images:  rt,
-		Puller:  puller,
-		Status:  store,
-		Volumes: vols,
-		Events:  events,
+		ResyncInterval: relistInterval(watchdog),
+		Runtime:        rt,
+		Images:         rt,
+		Puller:         puller,
+		Status:         store,
+		Volumes:        vols,
+		Events:         events,
 		NewProber: func(onUpdate func(probes.Update)) podworker.Prober {
 			return probes.NewManager(probes.Config{Exec: rt, Logger: log.Named("probes"), Registerer: registry, OnUpdate: onUpdate})
 		},
@@ -253,7 +259,9 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		goRun("read-only API server", func() error { return srv.ServeReadOnly(ctx, readOnlyAddress(cfg.ReadOnlyPort)) })
 	}
 	goRun("containerd events", func() error {
-		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
+		return runtime.WatchEvents(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), runtime.EventHandlers{
+			Exited: manager.ContainerExited, Changed: manager.ContainerChanged, Subscribed: manager.Resync,
+		})
 	})
 	// The notifier learns of a snapshot before the pod workers do.
 	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events, Metrics: registry})
@@ -359,4 +367,15 @@ func isPodInterface(name string) bool {
 		}
 	}
 	return false
+}
+
+// relistInterval is the period of the full relist behind containerd's
+// events: the pod workers' default (0), or a third of systemd's watchdog
+// period when that is shorter than three defaults, since the watchdog is
+// petted only while relists complete (internal/sdnotify).
+func relistInterval(watchdog time.Duration) time.Duration {
+	if watchdog <= 0 || watchdog/3 >= podworker.DefaultRelistInterval {
+		return 0
+	}
+	return watchdog / 3
 }

@@ -2,7 +2,9 @@
 // pod's sandbox and containers toward its spec.
 //
 // Desired pods enter through Manager.SetDesired (from the static pod
-// source); containerd's exit events through Manager.ContainerExited;
+// source); containerd's events through Manager.ContainerExited (a task
+// exit), Manager.ContainerChanged (an OOM kill, a deletion) and
+// Manager.Resync (the event stream started again);
 // probe news through the callback the manager hands its prober
 // (Config.NewProber); Manager.Drain stops every pod. Statuses leave through
 // the status sink, events through the event recorder. Config.OnFirstSync

@@ -44,6 +44,8 @@ type fakeRuntime struct {
 	// ("run sandbox UID", "remove sandbox UID").
 	stops []stopCall
 	ops   []string
+	// lists counts ListPodSandbox and ListContainers calls.
+	lists int
 	// hold, when set, makes StopContainer wait until it is closed.
 	hold    chan struct{}
 	changed chan struct{}
@@ -200,6 +202,7 @@ func (r *fakeRuntime) PodSandboxStatus(_ context.Context, id string, _ bool) (*r
 func (r *fakeRuntime) ListPodSandbox(_ context.Context, f *runtimeapi.PodSandboxFilter) ([]*runtimeapi.PodSandbox, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.lists++
 	var out []*runtimeapi.PodSandbox
 	for id, s := range r.sandboxes {
 		if matches(s.cfg.Labels, f.GetLabelSelector()) {
@@ -282,6 +285,7 @@ func (r *fakeRuntime) RemoveContainer(_ context.Context, id string) error {
 func (r *fakeRuntime) ListContainers(_ context.Context, f *runtimeapi.ContainerFilter) ([]*runtimeapi.Container, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.lists++
 	var out []*runtimeapi.Container
 	for id, c := range r.containers {
 		if matches(c.cfg.Labels, f.GetLabelSelector()) {
@@ -387,6 +391,13 @@ func (r *fakeRuntime) lastContainer(name string) string {
 		}
 	}
 	return id
+}
+
+// listCalls is how many list calls were made so far.
+func (r *fakeRuntime) listCalls() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lists
 }
 
 // count returns how many sandboxes and containers there are.

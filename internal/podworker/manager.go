@@ -57,7 +57,8 @@ type Config struct {
 	// HostIP is the node's address, shown as hostIP and used as podIP of
 	// host-network pods.
 	HostIP string
-	// ResyncInterval is the relist period (1 s when zero).
+	// ResyncInterval is the period of the full relist behind the events
+	// (10 s when zero).
 	ResyncInterval time.Duration
 	// BackoffInitial and BackoffMax shape the restart backoff (10 s and
 	// 300 s when zero).
@@ -167,6 +168,19 @@ func (m *Manager) ContainerExited(exit runtime.Exit) {
 		m.wake(uid)
 	}
 }
+
+// ContainerChanged tells the manager of a runtime event for a container
+// or sandbox other than its exit (an OOM kill, a deletion): when it is one
+// of this node's, its pod's worker syncs and the node is relisted.
+func (m *Manager) ContainerChanged(id string) {
+	if uid := m.relister.changed(id); uid != "" {
+		m.wake(uid)
+	}
+}
+
+// Resync asks for a relist of the whole node at once: the runtime's event
+// stream started again, and what it said while away is lost.
+func (m *Manager) Resync() { m.relister.requestRelist() }
 
 // ProbeUpdate takes a probe's news (probes.Config.OnUpdate): it records the
 // kubelet's event for a failed run, and, when a result changed or a

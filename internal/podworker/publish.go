@@ -5,6 +5,7 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minikubelet/minikubelet/internal/status"
@@ -47,6 +48,11 @@ type publication struct {
 	failReason, failMessage string
 	// deleted is set once the pod's status was deleted.
 	deleted bool
+	// sentPod and sentDeletedAt are the spec and deletion time the last
+	// status handed to the sink went with: an equal status of the same
+	// pod is not handed over again.
+	sentPod       *v1.Pod
+	sentDeletedAt time.Time
 }
 
 // publish computes the pod's status from one observation and hands it to
@@ -137,7 +143,13 @@ func (w *worker) publishLocked() {
 		p.startObserved = true
 		w.m.metrics.startDuration.Observe(now.Sub(w.firstSeen).Seconds())
 	}
+	if p.lastStatus != nil && p.sentPod == pod && p.sentDeletedAt.Equal(p.deletedAt) && equality.Semantic.DeepEqual(&st, p.lastStatus) {
+		// Nothing new (an idle pod's resync, a probe's news already
+		// shown): no copies, no store write.
+		return
+	}
 	p.lastStatus = &st
+	p.sentPod, p.sentDeletedAt = pod, p.deletedAt
 	out := pod.DeepCopy()
 	out.Status = st
 	if out.CreationTimestamp.IsZero() {

@@ -18,15 +18,27 @@ import (
 )
 
 const (
-	// defaultRelistInterval is how often the runtime is relisted to notice
-	// changes no event told of (the kubelet's PLEG relists every second).
-	defaultRelistInterval = time.Second
+	// defaultRelistInterval is how often the whole node is relisted to
+	// notice changes no event told of. Relisting is event-driven: a task
+	// exit, an OOM kill or a deletion containerd reports, a worker that
+	// stopped, a new desired set or a resubscribed event stream each ask
+	// for one at once, and every start is the pod's own worker's, which
+	// observes it itself. The kubelet's evented PLEG keeps a 300 s relist
+	// behind its CRI's events; this one is 10 s because systemd's watchdog
+	// (WatchdogSec=30s in the unit) is fed by the last relist, and because
+	// containerd's events, unlike the CRI's, say nothing of a sandbox whose
+	// network went away. It costs two list calls for the node per 10 s,
+	// nothing per pod.
+	defaultRelistInterval = DefaultRelistInterval
 	// exitRecheckInterval paces relists after an exit event until the CRI
 	// reports the container exited: containerd publishes the event before
 	// its CRI plugin has recorded the exit.
 	exitRecheckInterval = 3 * time.Millisecond
-	// exitRecheckFor bounds that: past it, the periodic relist takes over
-	// and the event's exit is forgotten.
+	// exitRecheckFor bounds that pacing: past it, the periodic relist
+	// takes over. The exit itself is kept (merged into what the CRI lists)
+	// until the CRI stops listing the container as running: containerd's
+	// CRI plugin retries an event it failed to handle with a backoff, and
+	// under load it may show an exited container running for seconds.
 	exitRecheckFor = time.Second
 )
 
@@ -55,8 +67,8 @@ type relister struct {
 	seen map[types.UID]fingerprint
 	// pending are exits an event reported that the CRI still shows running.
 	pending map[string]pendingExit
-	// podOf maps container IDs to their pod, as the last relist or a
-	// worker's observation since saw them.
+	// podOf maps container and sandbox IDs to their pod, as the last
+	// relist or a worker's observation since saw them.
 	podOf map[string]podOfEntry
 	// kick asks for a relist ahead of the ticker.
 	kick chan struct{}
@@ -99,6 +111,10 @@ type relistResult struct {
 	Gen uint64
 }
 
+// DefaultRelistInterval is the period of the full relist behind
+// containerd's events when Config.ResyncInterval is zero.
+const DefaultRelistInterval = 10 * time.Second
+
 func newRelister(rt lister, m *metrics, nodeName string, clk clock.WithTicker, interval time.Duration) *relister {
 	if interval <= 0 {
 		interval = defaultRelistInterval
@@ -116,8 +132,8 @@ func newRelister(rt lister, m *metrics, nodeName string, clk clock.WithTicker, i
 	}
 }
 
-// run relists every interval, at once when kicked, and every 3 ms while an
-// exit is pending, handing each result to out, until ctx ends.
+// run relists every interval (10 s), at once when kicked, and every 3 ms
+// while an exit is pending, handing each result to out, until ctx ends.
 func (r *relister) run(ctx context.Context, out func(relistResult), onError func(error)) {
 	ticker := r.clock.NewTicker(r.interval)
 	defer ticker.Stop()
@@ -147,6 +163,20 @@ func (r *relister) run(ctx context.Context, out func(relistResult), onError func
 	}
 }
 
+// changed tells of a runtime event other than an exit (an OOM kill, a
+// deletion) for a container or sandbox: when it belongs to a pod of this
+// node, a relist follows at once, and its pod is returned (empty for
+// anything this node does not know: other nodes share the runtime).
+func (r *relister) changed(id string) types.UID {
+	r.mu.Lock()
+	uid := r.podOf[id].uid
+	r.mu.Unlock()
+	if uid != "" {
+		r.requestRelist()
+	}
+	return uid
+}
+
 // requestRelist asks for a relist now; it never blocks.
 func (r *relister) requestRelist() {
 	select {
@@ -155,14 +185,22 @@ func (r *relister) requestRelist() {
 	}
 }
 
-// exited records an exit containerd reported and returns the pod the
-// container belongs to (empty when the last relist did not know it).
+// exited records an exit containerd reported for one of this node's
+// containers or sandboxes, asks for a relist, and returns the pod it
+// belongs to. An exit of anything else (another node's: they share
+// containerd) is ignored and returns empty: a container is known from the
+// moment its worker created it, before it could start, and a sandbox from
+// its worker's next observation or the next relist.
 func (r *relister) exited(e runtime.Exit) types.UID {
 	r.mu.Lock()
-	r.pending[e.ContainerID] = pendingExit{exit: e, seen: r.clock.Now()}
 	uid := r.podOf[e.ContainerID].uid
+	if uid != "" {
+		r.pending[e.ContainerID] = pendingExit{exit: e, seen: r.clock.Now()}
+	}
 	r.mu.Unlock()
-	r.requestRelist()
+	if uid != "" {
+		r.requestRelist()
+	}
 	return uid
 }
 
@@ -192,10 +230,13 @@ func (r *relister) observed(uid types.UID, obs observation) {
 	for _, c := range obs.Containers {
 		r.podOf[c.ID] = podOfEntry{uid: uid, at: obs.ListedAt}
 	}
+	for _, s := range obs.Sandboxes {
+		r.podOf[s.ID] = podOfEntry{uid: uid, at: obs.ListedAt}
+	}
 }
 
-// track says that a container the worker just created belongs to uid, so
-// that its exit wakes the worker even before any listing saw it.
+// track says that a container or sandbox the worker just created belongs
+// to uid, so that its exit wakes the worker even before any listing saw it.
 func (r *relister) track(containerID string, uid types.UID) {
 	r.mu.Lock()
 	r.podOf[containerID] = podOfEntry{uid: uid, at: r.clock.Now()}
@@ -242,14 +283,17 @@ func (r *relister) relist(ctx context.Context) (relistResult, bool, error) {
 	r.metrics.relisted(r.clock.Since(at), sincePrevious, sandboxes, containers)
 	prints := fingerprints(sandboxes, containers)
 	res := relistResult{Present: map[types.UID]*runtimeapi.PodSandbox{}, Gen: gen}
+	running := make(map[string]bool, len(containers))
+	podOf := make(map[string]podOfEntry, len(sandboxes)+len(containers))
 	for _, s := range sandboxes {
 		uid := types.UID(s.Labels[runtime.LabelPodUID])
 		if cur, ok := res.Present[uid]; !ok || s.CreatedAt > cur.CreatedAt {
 			res.Present[uid] = s
 		}
+		podOf[s.Id] = podOfEntry{uid: uid, at: at}
+		// A sandbox's pause process exits as a task too.
+		running[s.Id] = s.State == runtimeapi.PodSandboxState_SANDBOX_READY
 	}
-	running := make(map[string]bool, len(containers))
-	podOf := make(map[string]podOfEntry, len(containers))
 	for _, c := range containers {
 		running[c.Id] = c.State == runtimeapi.ContainerState_CONTAINER_RUNNING
 		podOf[c.Id] = podOfEntry{uid: types.UID(c.Labels[runtime.LabelPodUID]), at: at}
@@ -265,11 +309,13 @@ func (r *relister) relist(ctx context.Context) (relistResult, bool, error) {
 	r.podOf = podOf
 	recheck := false
 	for id, p := range r.pending {
-		if !running[id] || at.Sub(p.seen) > exitRecheckFor {
+		if !running[id] {
 			delete(r.pending, id)
 			continue
 		}
-		recheck = true
+		if at.Sub(p.seen) <= exitRecheckFor {
+			recheck = true
+		}
 	}
 	for uid, print := range prints {
 		if prev, ok := r.seen[uid]; ok && (prev.print == print || at.Before(prev.at)) {

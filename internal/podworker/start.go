@@ -131,6 +131,7 @@ func (w *worker) createSandbox(ctx context.Context, pod *v1.Pod, cfg *runtimeapi
 		w.event(pod, "", v1.EventTypeWarning, eventFailedCreatePodSandbox, "Failed to create pod sandbox: "+runtime.Message(err))
 		return "", nil, fmt.Errorf("create pod sandbox: %w", err)
 	}
+	w.m.relister.track(id, w.uid) // its pause process's exit wakes the worker
 	st, err := w.observer.sandboxStatus(ctx, id)
 	if err != nil {
 		return "", nil, err

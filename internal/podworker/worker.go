@@ -19,11 +19,12 @@ const (
 	// minimumGracePeriod is the least time the runtime is given to stop a
 	// container, as the kubelet's minimumGracePeriodInSeconds.
 	minimumGracePeriod = int64(2)
-	// workerResync is how often a worker syncs with no wake-up at all: the
-	// relist wakes workers whose pods changed, so this is only a safety
-	// net, and it keeps a node of idle pods from costing two CRI calls per
-	// pod per second.
-	workerResync = 10 * time.Second
+	// workerResync is how often a worker syncs with no wake-up at all, as
+	// the kubelet's syncFrequency (1 min): events and the relist wake
+	// workers whose pods changed, and each sync returns its own next
+	// wake-up (a backoff's end, a deadline), so this is only a safety net;
+	// an idle pod costs no CRI call per second.
+	workerResync = time.Minute
 )
 
 // worker drives one pod. Its goroutine owns the fields below the first

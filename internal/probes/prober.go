@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"time"
 )
 
@@ -45,19 +44,20 @@ func warning(message string) outcome { return outcome{result: Success, warning: 
 // prober runs probe actions. It is shared by every worker of a Manager.
 type prober struct {
 	execer    Execer
-	transport *http.Transport
+	transport *connTransport
 	userAgent string
 }
 
 // newProber returns a prober whose HTTP probes share one transport, set up
 // as the kubelet's: no keep-alives (every probe is a new connection, as
 // every probe of a real kubelet is), no proxy from the environment, no
-// compression, certificates not checked, connections lingering 1 s.
+// compression, certificates not checked, connections lingering 1 s. A
+// plain-HTTP probe is carried in the probing goroutine (connTransport).
 func newProber(execer Execer, userAgent string) *prober {
 	return &prober{
 		execer:    execer,
 		userAgent: userAgent,
-		transport: newTransport(),
+		transport: newConnTransport(),
 	}
 }
 

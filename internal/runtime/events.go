@@ -12,9 +12,17 @@ import (
 	"go.uber.org/zap"
 )
 
+// eventFilters select, in the CRI's namespace, what tells a node agent
+// that a container or sandbox changed without it: a task's exit, an OOM
+// kill, a container (or sandbox) deleted. Starts are left out: every start
+// is the node agent's own doing, and it observes it itself.
+var eventFilters = []string{
+	`topic=="/tasks/exit",namespace=="` + CRINamespace + `"`,
+	`topic=="/tasks/oom",namespace=="` + CRINamespace + `"`,
+	`topic=="/containers/delete",namespace=="` + CRINamespace + `"`,
+}
+
 const (
-	// exitTopicFilter selects task exits of the CRI's namespace.
-	exitTopicFilter = `topic=="/tasks/exit",namespace=="` + CRINamespace + `"`
 	// resubscribeMin and resubscribeMax pace reconnections while
 	// containerd is away.
 	resubscribeMin = 100 * time.Millisecond
@@ -28,16 +36,29 @@ type Exit struct {
 	ExitedAt    time.Time
 }
 
-// WatchExits calls onExit for every container whose main
-// process exits, as containerd reports it, until ctx ends. Exits of exec'd
-// processes (probes, kubectl exec) are not reported. When containerd goes
-// away (a restart), it subscribes again with a capped backoff; exits
-// during the gap are caught by the caller's periodic relist.
-func WatchExits(ctx context.Context, address string, log *zap.Logger, onExit func(Exit)) error {
+// EventHandlers are what WatchEvents calls; each may be nil.
+type EventHandlers struct {
+	// Exited is called for every container (or sandbox) whose main
+	// process exits. Exits of exec'd processes (probes, kubectl exec) are
+	// not reported.
+	Exited func(Exit)
+	// Changed is called with the ID of a container or sandbox that was
+	// OOM-killed or deleted.
+	Changed func(id string)
+	// Subscribed is called each time the stream (re)starts: what happened
+	// while it was away is lost, and the caller relists.
+	Subscribed func()
+}
+
+// WatchEvents calls h for the events of containerd's CRI namespace that
+// tell of containers changing, as containerd reports them, until ctx ends.
+// When containerd goes away (a restart), it subscribes again with a capped
+// backoff.
+func WatchEvents(ctx context.Context, address string, log *zap.Logger, h EventHandlers) error {
 	address = strings.TrimPrefix(address, "unix://")
 	wait := resubscribeMin
 	for {
-		err := watchOnce(ctx, address, log, onExit, func() { wait = resubscribeMin })
+		err := watchOnce(ctx, address, log, h, func() { wait = resubscribeMin })
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -53,7 +74,7 @@ func WatchExits(ctx context.Context, address string, log *zap.Logger, onExit fun
 	}
 }
 
-func watchOnce(ctx context.Context, address string, log *zap.Logger, onExit func(Exit), subscribed func()) error {
+func watchOnce(ctx context.Context, address string, log *zap.Logger, h EventHandlers, subscribed func()) error {
 	client, err := containerd.New(address, containerd.WithTimeout(containerdDialTimeout))
 	if err != nil {
 		return fmt.Errorf("connect to containerd at %s: %w", address, err)
@@ -61,8 +82,11 @@ func watchOnce(ctx context.Context, address string, log *zap.Logger, onExit func
 	defer client.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	envelopes, errs := client.Subscribe(ctx, exitTopicFilter)
-	log.Debug("watching containerd task exits")
+	envelopes, errs := client.Subscribe(ctx, eventFilters...)
+	log.Debug("watching containerd events")
+	if h.Subscribed != nil {
+		h.Subscribed()
+	}
 	first := true
 	for {
 		select {
@@ -80,13 +104,30 @@ func watchOnce(ctx context.Context, address string, log *zap.Logger, onExit func
 				log.Debug("decode containerd event", zap.String("topic", env.Topic), zap.Error(err))
 				continue
 			}
-			if exit, ok := ev.(*eventstypes.TaskExit); ok && exit.ID == exit.ContainerID {
-				e := Exit{ContainerID: exit.ContainerID, ExitCode: int32(exit.ExitStatus)}
-				if exit.ExitedAt != nil {
-					e.ExitedAt = exit.ExitedAt.AsTime()
-				}
-				onExit(e)
-			}
+			dispatch(ev, h)
+		}
+	}
+}
+
+// dispatch hands one decoded event to its handler.
+func dispatch(ev any, h EventHandlers) {
+	switch ev := ev.(type) {
+	case *eventstypes.TaskExit:
+		if ev.ID != ev.ContainerID || h.Exited == nil {
+			return // an exec'd process
+		}
+		e := Exit{ContainerID: ev.ContainerID, ExitCode: int32(ev.ExitStatus)}
+		if ev.ExitedAt != nil {
+			e.ExitedAt = ev.ExitedAt.AsTime()
+		}
+		h.Exited(e)
+	case *eventstypes.TaskOOM:
+		if h.Changed != nil {
+			h.Changed(ev.ContainerID)
+		}
+	case *eventstypes.ContainerDelete:
+		if h.Changed != nil {
+			h.Changed(ev.ID)
 		}
 	}
 }

@@ -13,9 +13,12 @@
 // (inotify, plus a periodic full rescan as a safety net) and leaves through
 // the channel it is given: a complete Snapshot of the desired state each time
 // the set of pods (by UID) or the set of errors changes. A file is read once
-// it is complete (its writer closed it, or it was renamed into place), a
-// short debounce after the last such event; a file still open for writing is
-// not read, so that a slow writer's pause never shows a half-written file.
+// it is complete: at once when its writer closed it after writing and the
+// directory is quiet, else (renamed into place, removed, or a burst of
+// writes) a short debounce after the last such event; a file still open for
+// writing is not read, so that a slow writer's pause never shows a
+// half-written file, and a read that overlapped a new write is kept back
+// until the directory is quiet again.
 // DecodeManifest is the same decoding as a pure function, for tools and
 // tests.
 //

@@ -41,6 +41,7 @@ func (s *Source) scan() Snapshot {
 		s.saved = s.readStates()
 		defer s.dropSaved()
 	}
+	s.readEmpty = false
 	dir := s.cfg.Dir
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -124,6 +125,7 @@ func (s *Source) scan() Snapshot {
 			continue
 		}
 		present[p] = true
+		s.readEmpty = s.readEmpty || len(data) == 0
 		s.load(p, data)
 	}
 	for p, st := range s.files {

@@ -76,6 +76,9 @@ type Source struct {
 	started    bool                      // the first scan has begun
 	saved      map[string]*savedManifest // during the first scan, the last good versions saved before the restart, by path
 	admitted   map[types.UID]bool        // the pods admitted by the last snapshot
+	// readEmpty is set when the last scan read a manifest of no bytes at
+	// all: a writer that truncated it may not have written yet.
+	readEmpty bool
 
 	// onArm, when set (tests), is called each time a file system event
 	// (re)starts the debounce timer.
@@ -126,9 +129,10 @@ func New(cfg Config) *Source {
 // manifests (by UID and version), or the errors, change; it returns when ctx ends.
 // Sends do not block once ctx ends.
 //
-// The directory is read again Debounce after the last event that completes
-// a file: closed after writing, renamed into or out of the directory,
-// removed. A file still open for writing is not read until its writer closes
+// A file closed after writing is read at once, unless the directory was
+// read less than Debounce ago (a burst of writes); otherwise the directory
+// is read again Debounce after the last event that completes a file:
+// closed after writing, renamed into or out of the directory, removed. A file still open for writing is not read until its writer closes
 // it, or has not written to it for openWriteQuiet (see openWrites).
 //
 // A receiver that falls behind gets the newest snapshot, not every one in
@@ -188,23 +192,53 @@ func (s *Source) Run(ctx context.Context, out chan<- Snapshot) error {
 		return len(done) > 0
 	}
 	// process handles the events queued now and tells whether the
-	// directory should be read again.
-	process := func() (reread bool) {
+	// directory should be read again (reread), whether only files closed
+	// after writing ask for it (closed), and whether any event came at all
+	// (touched: a write begun counts, though it asks for no read yet).
+	process := func() (reread, closed, touched bool) {
 		evs, err := w.read()
+		closed = true
 		for _, ev := range evs {
 			name, change := w.interpret(ev)
 			if s.handle(name, change) {
 				reread = true
+				closed = closed && change == changeClosed
 			}
+			touched = touched || change != changeNone
 			if s.onChange != nil && change != changeNone {
 				s.onChange(name, change)
 			}
 		}
 		if err != nil {
 			w.stop(err)
-			reread = true
+			reread, closed = true, false
 		}
-		return expire() || reread
+		if expire() {
+			reread, closed = true, false
+		}
+		return reread, reread && closed, touched || reread
+	}
+	// lastRead is when the directory was last read after an event.
+	var lastRead time.Time
+	// readSettled reads the directory after events and keeps what it
+	// found unless a file was written to meanwhile: the read may then
+	// have seen half of a write, and the quiet period starts again (the
+	// periodic rescan reads regardless).
+	readSettled := func(atClose bool) {
+		w.ensure()
+		snap := s.scan()
+		lastRead = s.clock.Now()
+		// An empty file read at a close is most likely the next writer's
+		// truncation, whose event the kernel queues only after it: the
+		// quiet period tells.
+		if _, _, touched := process(); touched || (atClose && s.readEmpty) {
+			arm()
+			return
+		}
+		if next := snap.signature(); next != sig {
+			sig = next
+			pending = &snap
+		}
 	}
 
 	for {
@@ -224,9 +258,15 @@ func (s *Source) Run(ctx context.Context, out chan<- Snapshot) error {
 				arm()
 				continue
 			}
-			reread := process()
+			reread, closed, _ := process()
 			w.acknowledge()
-			if reread {
+			switch {
+			case reread && closed && armedAt.IsZero() && s.clock.Since(lastRead) >= s.cfg.Debounce:
+				// A file its writer closed is complete: it is read at
+				// once. Only a burst (another event within Debounce)
+				// waits for the directory to go quiet.
+				readSettled(true)
+			case reread:
 				arm()
 			}
 		case <-debounce.C():
@@ -235,10 +275,10 @@ func (s *Source) Run(ctx context.Context, out chan<- Snapshot) error {
 			// Events queued meanwhile count first: a file whose close is
 			// already queued is read now, not skipped as still open.
 			process()
-			rescan()
+			readSettled(false)
 		case <-writing.C():
 			writing.fired()
-			if process() {
+			if reread, _, _ := process(); reread {
 				rescan()
 			}
 		case <-ticker.C():

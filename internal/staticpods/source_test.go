@@ -487,15 +487,15 @@ func TestSource_TempFileThenRename(t *testing.T) {
 	}
 }
 
-func TestSource_DebounceReadsOnlyTheFinalContent(t *testing.T) {
+func TestSource_BurstOfRewritesIsReadOnceItEnds(t *testing.T) {
 	dir := t.TempDir()
 	h := startSource(t, dir)
 	h.next("the first snapshot")
 
 	file := filepath.Join(dir, "web.yaml")
-	// Truncate-and-write in pieces, then many quick rewrites: no quiet
-	// period ends in between (the fake clock does not move), so only the
-	// final content is ever read.
+	// Write in pieces and close, then many quick rewrites: the first close
+	// may be read at once, but the fake clock does not move, so every
+	// later close is part of the burst, read once after it.
 	full := namedPod("web", "busybox:0")
 	f, err := os.Create(file)
 	if err != nil {
@@ -513,9 +513,14 @@ func TestSource_DebounceReadsOnlyTheFinalContent(t *testing.T) {
 		writeFile(t, file, namedPod("web", fmt.Sprintf("busybox:%d", i)))
 	}
 
-	snap := h.next("the pod")
-	if !hasImage("web.yaml", "busybox:50")(snap) || len(snap.Errors) != 0 {
-		t.Errorf("the first snapshot after the writes must hold the final content only:%s", describe(snap))
+	_, seen := h.waitFor("the final content", hasImage("web.yaml", "busybox:50"))
+	if len(seen) > 2 {
+		t.Errorf("%d snapshots for one close and one burst, want at most 2", len(seen))
+	}
+	for i, snap := range seen {
+		if len(snap.Errors) != 0 || len(snap.Manifests) != 1 || snap.Manifests[0].Err != nil {
+			t.Errorf("snapshot %d of %d shows a half-written file:%s", i+1, len(seen), describe(snap))
+		}
 	}
 }
 
@@ -626,9 +631,10 @@ func TestSource_ManyFilesAtOnceArePickedUpByOneRescan(t *testing.T) {
 	for i := range n {
 		writeFile(t, filepath.Join(dir, fmt.Sprintf("pod-%03d.yaml", i)), namedPod(fmt.Sprintf("pod-%03d", i), "busybox:1"))
 	}
-	snap := h.next("the pods")
-	if len(snap.Manifests) != n || len(snap.Errors) != 0 {
-		t.Errorf("one rescan should pick up all %d pods, got %d manifests and %d errors", n, len(snap.Manifests), len(snap.Errors))
+	// The first close may be read at once; the rest are one burst.
+	snap, seen := h.waitFor("the pods", func(s Snapshot) bool { return len(s.Manifests) == n })
+	if len(seen) > 2 || len(snap.Errors) != 0 {
+		t.Errorf("want all %d pods picked up by one rescan after at most one read at the first close; got %d snapshots, the last with %d errors", n, len(seen), len(snap.Errors))
 	}
 }
 
@@ -828,4 +834,51 @@ func BenchmarkScan_200Manifests(b *testing.B) {
 			src.scan()
 		}
 	})
+}
+
+func TestSource_FileClosedAfterWritingIsReadWithoutADebounce(t *testing.T) {
+	dir := t.TempDir()
+	h := startSource(t, dir)
+	h.next("the first snapshot")
+	select {
+	case <-h.armed: // the first scan's own events, if any
+	default:
+	}
+
+	writeFile(t, filepath.Join(dir, "web.yaml"), namedPod("web", "busybox:1"))
+	// The fake clock never moves: only a read at the close finds the pod.
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case snap := <-h.out:
+			if hasImage("web.yaml", "busybox:1")(snap) {
+				return
+			}
+		case <-h.armed:
+			t.Fatal("a file closed after writing waited for a debounce")
+		case <-deadline:
+			t.Fatal("timed out waiting for web.yaml to be read at its close")
+		}
+	}
+}
+
+func TestSource_CloseRightAfterAReadWaitsForTheBurstToEnd(t *testing.T) {
+	dir := t.TempDir()
+	h := startSource(t, dir)
+	h.next("the first snapshot")
+	writeFile(t, filepath.Join(dir, "a.yaml"), namedPod("a", "busybox:1"))
+	h.waitFor("a.yaml read at its close", hasImage("a.yaml", "busybox:1"))
+
+	// Within Debounce of that read (the clock has not moved), the next
+	// close is part of a burst: it waits for the directory to go quiet.
+	writeFile(t, filepath.Join(dir, "b.yaml"), namedPod("b", "busybox:1"))
+	select {
+	case <-h.armed:
+	case snap := <-h.out:
+		t.Fatalf("b.yaml read within the debounce of the last read:%s", describe(snap))
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting for the close of b.yaml to arm the debounce")
+	}
+	h.clk.Step(h.src.cfg.Debounce)
+	h.waitFor("b.yaml after the quiet period", hasImage("b.yaml", "busybox:1"))
 }

@@ -44,7 +44,8 @@ const (
 	changeNone      fileChange = iota // nothing the Source reads
 	changeWritten                     // content written (IN_MODIFY); the writer may still hold the file open
 	changeCreated                     // a new name (IN_CREATE), not a directory
-	changeCompleted                   // closed after writing, renamed in or out, removed, or a directory created
+	changeClosed                      // closed after writing (IN_CLOSE_WRITE): its writer is done with it
+	changeCompleted                   // renamed in or out, removed, or a directory created
 	changeAttrib                      // mode, owner or times changed
 	changeDir                         // the directory itself appeared, went, moved or changed: read it all again
 	changeLost                        // the kernel's event queue overflowed: events were lost
@@ -313,6 +314,8 @@ func (w *dirWatch) interpret(ev watchEvent) (string, fileChange) {
 		return ev.name, changeCreated
 	case ev.mask&unix.IN_ATTRIB != 0:
 		return ev.name, changeAttrib
+	case ev.mask&unix.IN_CLOSE_WRITE != 0 && ev.mask&unix.IN_ISDIR == 0:
+		return ev.name, changeClosed
 	default:
 		return ev.name, changeCompleted
 	}
