@@ -127,6 +127,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	}
 	manager := podworker.NewManager(podworker.Config{
 		ResyncInterval: relistInterval(watchdog),
+		SyncFrequency:  cfg.SyncFrequency.Duration,
 		Runtime:        rt,
 		Images:         rt,
 		Puller:         puller,

@@ -57,6 +57,9 @@ type Config struct {
 	// HostIP is the node's address, shown as hostIP and used as podIP of
 	// host-network pods.
 	HostIP string
+	// SyncFrequency is how often an idle worker syncs its pod, as the
+	// kubelet's syncFrequency (1 min when zero).
+	SyncFrequency time.Duration
 	// ResyncInterval is the period of the full relist behind the events
 	// (10 s when zero).
 	ResyncInterval time.Duration
@@ -555,4 +558,12 @@ func orphanPod(s *runtimeapi.PodSandbox) *v1.Pod {
 		pod.Spec.TerminationGracePeriodSeconds = &g
 	}
 	return pod
+}
+
+// resync is the longest a worker waits between two syncs of its pod.
+func (m *Manager) resync() time.Duration {
+	if m.cfg.SyncFrequency > 0 {
+		return m.cfg.SyncFrequency
+	}
+	return workerResync
 }

@@ -19,8 +19,9 @@ const (
 	// minimumGracePeriod is the least time the runtime is given to stop a
 	// container, as the kubelet's minimumGracePeriodInSeconds.
 	minimumGracePeriod = int64(2)
-	// workerResync is how often a worker syncs with no wake-up at all, as
-	// the kubelet's syncFrequency (1 min): events and the relist wake
+	// workerResync is how often a worker syncs with no wake-up at all
+	// when Config.SyncFrequency is zero, as the kubelet's syncFrequency
+	// (1 min): events and the relist wake
 	// workers whose pods changed, and each sync returns its own next
 	// wake-up (a backoff's end, a deadline), so this is only a safety net;
 	// an idle pod costs no CRI call per second.
@@ -223,7 +224,7 @@ func (w *worker) generation() uint64 {
 // run syncs the pod at each wake-up until it is told to terminate (then it
 // stops the pod and reports to the manager) or ctx ends.
 func (w *worker) run(ctx context.Context, done func(*worker)) {
-	timer := w.m.clock.NewTimer(workerResync)
+	timer := w.m.clock.NewTimer(w.m.resync())
 	defer timer.Stop()
 	if w.rejected != nil {
 		pod, _ := w.snapshot()
@@ -253,7 +254,8 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 			}
 			return
 		}
-		next := workerResync
+		resync := w.m.resync()
+		next := resync
 		if w.rejected == nil {
 			began := w.m.clock.Now()
 			next = w.sync(ctx, pod)
@@ -263,8 +265,8 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 				w.firstSyncDone()
 			}
 		}
-		if next <= 0 || next > workerResync {
-			next = workerResync
+		if next <= 0 || next > resync {
+			next = resync
 		}
 		if d := w.nextMeasurement(pod); d > 0 && d < next {
 			next = d
