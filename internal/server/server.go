@@ -47,8 +47,10 @@ type Server struct {
 	exec      execer
 	log       *zap.Logger
 	registry  *prometheus.Registry
-	handler   http.Handler
-	mux       *http.ServeMux
+	// runtimeCheck makes /healthz fail while the runtime is down (nil: not checked).
+	runtimeCheck RuntimeCheck
+	handler      http.Handler
+	mux          *http.ServeMux
 }
 
 // New returns a server reading pods from pods and metrics from registry
@@ -135,11 +137,6 @@ func (s *Server) ServeUnix(ctx context.Context, path string) error {
 	err = srv.Shutdown(shutdownCtx)
 	os.Remove(path)
 	return err
-}
-
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprint(w, "ok")
 }
 
 func (s *Server) listPods(w http.ResponseWriter, _ *http.Request) {
