@@ -3,6 +3,8 @@ package chaos
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -123,8 +125,11 @@ func TestChaos_DaemonKilledDuringChurn(t *testing.T) {
 		}
 		back := time.Now()
 		n.start()
-		recovery := inv.waitRunning(model, back)
+		recovery, last := inv.waitRunning(model, back)
 		worstRecovery = max(worstRecovery, recovery)
+		if recovery > 3*time.Second {
+			t.Logf("round %d: recovery over 3s; the last pods to run: %v; daemon log kept at %s", round, last, inv.keepLog(round))
+		}
 		settled := inv.settle(model, round)
 		t.Logf("round %d: %d ops, killed at %s, all pods Running %.2fs after the restart, containerd settled in %.2fs",
 			round, len(ops), killAt.Round(time.Millisecond), recovery.Seconds(), settled.Seconds())
@@ -211,15 +216,15 @@ func newInvariants(t *testing.T, n *node) *invariants {
 
 // waitRunning polls /pods until every pod the model wants running is
 // Running at its current generation, and returns how long that took from
-// since.
-func (inv *invariants) waitRunning(model map[string]*churnPod, since time.Time) time.Duration {
+// since and the pods still missing at the poll before.
+func (inv *invariants) waitRunning(model map[string]*churnPod, since time.Time) (time.Duration, []string) {
 	inv.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	var missing []string
+	var missing, prev []string
 	for time.Now().Before(deadline) {
 		pods, err := inv.n.pods()
 		if err == nil {
-			missing = missing[:0]
+			missing = nil
 			for name, p := range model {
 				if p.kind != steady && p.kind != never {
 					continue
@@ -230,14 +235,30 @@ func (inv *invariants) waitRunning(model map[string]*churnPod, since time.Time) 
 				}
 			}
 			if len(missing) == 0 {
-				return time.Since(since)
+				sort.Strings(prev)
+				return time.Since(since), prev
 			}
+			prev = missing
 		}
 		time.Sleep(pollInterval)
 	}
 	sort.Strings(missing)
 	inv.t.Fatalf("pods not Running 60s after the daemon's restart: %v\ndaemon log tail:\n%s", missing, inv.n.logTail())
-	return 0
+	return 0, nil
+}
+
+// keepLog copies the daemon's log out of the node's directory (removed
+// when the test passes) and returns where.
+func (inv *invariants) keepLog(round int) string {
+	data, err := os.ReadFile(inv.n.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("minikubelet-chaos-%s-round%d.log", inv.n.name, round))
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return err.Error()
+	}
+	return path
 }
 
 func podGen(p *v1.Pod) int {

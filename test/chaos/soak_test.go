@@ -39,7 +39,9 @@ spec:
 func freePorts(t *testing.T, n int) int {
 	t.Helper()
 	for try := 0; try < 20; try++ {
-		base := 30000 + rand.Intn(20000)
+		// Below the ephemeral range (32768-60999): a port the probes'
+		// own outgoing connections may take is no port for a server.
+		base := 10000 + rand.Intn(32768-10000-n)
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
@@ -148,6 +150,7 @@ func TestChaos_Soak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	restarts := int32(0)
 	for _, name := range names {
 		p := all[name]
 		if p == nil || !running(p) {
@@ -155,12 +158,13 @@ func TestChaos_Soak(t *testing.T) {
 			continue
 		}
 		if rc := p.Status.ContainerStatuses[0].RestartCount; rc != 0 {
+			restarts += rc
 			t.Errorf("pod %s restarted %d times", name, rc)
 		}
 	}
 	expected := float64(pods) * 2 * window.Seconds() / soakProbePeriod
-	t.Logf("chaos: soak: %d pods, httpGet + tcpSocket probes every %ds, %s: start %s, end %s, peak RSS %.1f MB, daemon CPU %.1f%% of one core; prober_probe_total +%.0f results (%.0f expected by the periods), %.0f failed, restarts 0",
-		pods, soakProbePeriod, window, first, last, float64(worstRSS)/1024, float64(cpu1-cpu0)/window.Seconds(), results, expected, failures)
+	t.Logf("chaos: soak: %d pods, httpGet + tcpSocket probes every %ds, %s: start %s, end %s, peak RSS %.1f MB, daemon CPU %.1f%% of one core; prober_probe_total +%.0f results (%.0f expected by the periods), %.0f failed, %d restarts",
+		pods, soakProbePeriod, window, first, last, float64(worstRSS)/1024, float64(cpu1-cpu0)/window.Seconds(), results, expected, failures, restarts)
 }
 
 func ready(p *v1.Pod) bool {
