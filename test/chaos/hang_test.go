@@ -33,7 +33,7 @@ spec:
 // does not run beside it.
 func TestChaos_HungCreateContainer(t *testing.T) {
 	others := size(5, 20)
-	timeout := 2 * time.Second
+	timeout := 5 * time.Second
 	proxy := startCRIProxy(t, runtime.SocketPath(criEndpoint))
 	n := newNode(t, cri)
 	n.args = []string{"--container-runtime-endpoint", "unix://" + proxy.socket, "--runtime-request-timeout", timeout.String()}

@@ -59,78 +59,118 @@ func freePorts(t *testing.T, n int) int {
 	return 0
 }
 
+// soakPodsPerNode keeps each daemon under the node's maxPods (the
+// kubelet's 110, not configurable here): a larger soak runs several
+// daemons side by side, each sampled on its own.
+const soakPodsPerNode = 100
+
+// soakNode is one daemon of the soak and the pods it runs.
+type soakNode struct {
+	n           *node
+	names       []string
+	first, last procSample
+	before      map[string]float64
+	cpu0, cpu1  int
+	worstRSS    int
+}
+
 // TestChaos_Soak: pods serving httpGet readiness and tcpSocket liveness
-// probes for a while. The daemon's goroutines, open files and RSS do not
+// probes for a while. Each daemon's goroutines, open files and RSS do not
 // grow by more than 10% between the start and the end, every probe worker
 // is accounted for in prober_probe_total with no failure, and no
 // container restarts.
 func TestChaos_Soak(t *testing.T) {
 	pods := override("SOAK_PODS", size(50, 250))
 	window := time.Duration(override("SOAK_SECONDS", size(60, 600))) * time.Second
-	n := startNode(t)
 	base := freePorts(t, pods)
-	names := make([]string, pods)
-	for i := range names {
-		names[i] = fmt.Sprintf("soak-%d", i)
-		n.writeManifest(names[i]+".yaml", soakPod(names[i], base+i))
+	var nodes []*soakNode
+	for i := 0; i < pods; i++ {
+		if i%soakPodsPerNode == 0 {
+			nodes = append(nodes, &soakNode{n: startNode(t)})
+		}
+		sn := nodes[len(nodes)-1]
+		name := fmt.Sprintf("soak-%d", i)
+		sn.names = append(sn.names, name)
+		sn.n.writeManifest(name+".yaml", soakPod(name, base+i))
 	}
 	started := time.Now()
-	for _, name := range names {
-		n.waitPod(name, 5*time.Minute, func(p *v1.Pod) bool { return running(p) && ready(p) })
+	for _, sn := range nodes {
+		for _, name := range sn.names {
+			sn.n.waitPod(name, 5*time.Minute, func(p *v1.Pod) bool { return running(p) && ready(p) })
+		}
 	}
-	t.Logf("%d pods Running and Ready %.1fs after their manifests were written", pods, time.Since(started).Seconds())
+	t.Logf("%d pods on %d daemons Running and Ready %.1fs after their manifests were written", pods, len(nodes), time.Since(started).Seconds())
 	time.Sleep(3 * soakProbePeriod * time.Second) // let every probe worker reach its period
 
-	first, err := sampleProc(n)
-	if err != nil {
-		t.Fatal(err)
+	for _, sn := range nodes {
+		var err error
+		if sn.first, err = sampleProc(sn.n); err != nil {
+			t.Fatal(err)
+		}
+		fams, err := sn.n.metrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sn.before = probeCounts(fams)
+		sn.cpu0, _ = cpuTicks(sn.n.pid())
 	}
-	fams, err := n.metrics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := probeCounts(fams)
-	cpu0, _ := cpuTicks(n.pid())
-	var worstRSS int
 	end := time.Now().Add(window)
 	for time.Now().Before(end) {
 		time.Sleep(5 * time.Second)
-		if !n.alive() {
-			t.Fatalf("the daemon died during the soak:\n%s", n.logTail())
+		for _, sn := range nodes {
+			if !sn.n.alive() {
+				t.Fatalf("a daemon died during the soak:\n%s", sn.n.logTail())
+			}
+			if r, err := rssKB(sn.n.pid()); err == nil {
+				sn.worstRSS = max(sn.worstRSS, r)
+			}
 		}
-		if r, err := rssKB(n.pid()); err == nil {
-			worstRSS = max(worstRSS, r)
-		}
 	}
-	last, err := sampleProc(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cpu1, _ := cpuTicks(n.pid())
-	fams, err = n.metrics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	after := probeCounts(fams)
-
 	grew := func(what string, a, b float64) {
 		if b > a*1.10 {
 			t.Errorf("%s grew from %.0f to %.0f (over 10%%) during the soak", what, a, b)
 		}
 	}
-	grew("goroutines", first.goroutines, last.goroutines)
-	grew("open fds", float64(first.fds), float64(last.fds))
-	grew("RSS (kB)", float64(first.rssKB), float64(last.rssKB))
-
 	var results, failures float64
+	var restarts int32
+	var samples []string
+	for _, sn := range nodes {
+		var err error
+		if sn.last, err = sampleProc(sn.n); err != nil {
+			t.Fatal(err)
+		}
+		sn.cpu1, _ = cpuTicks(sn.n.pid())
+		fams, err := sn.n.metrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := probeCounts(fams)
+		grew(sn.n.name+" goroutines", sn.first.goroutines, sn.last.goroutines)
+		grew(sn.n.name+" open fds", float64(sn.first.fds), float64(sn.last.fds))
+		grew(sn.n.name+" RSS (kB)", float64(sn.first.rssKB), float64(sn.last.rssKB))
+		r, f, rc := sn.check(t, after)
+		results, failures, restarts = results+r, failures+f, restarts+rc
+		samples = append(samples, fmt.Sprintf("%d pods: start %s, end %s, peak RSS %.1f MB, CPU %.1f%% of a core",
+			len(sn.names), sn.first, sn.last, float64(sn.worstRSS)/1024, float64(sn.cpu1-sn.cpu0)/window.Seconds()))
+	}
+	expected := float64(pods) * 2 * window.Seconds() / soakProbePeriod
+	t.Logf("chaos: soak: %d pods, httpGet + tcpSocket probes every %ds, %s; per daemon: %s; prober_probe_total +%.0f results (%.0f expected by the periods), %.0f failed, %d restarts",
+		pods, soakProbePeriod, window, strings.Join(samples, "; "), results, expected, failures, restarts)
+}
+
+// check counts a daemon's probe results since the start sample and fails
+// the test for a silent probe worker, a failed probe, a pod not running
+// or restarted.
+func (sn *soakNode) check(t *testing.T, after map[string]float64) (results, failures float64, restarts int32) {
+	t.Helper()
 	var silent []string
-	for _, name := range names {
-		pod := n.podName(name)
+	for _, name := range sn.names {
+		pod := sn.n.podName(name)
 		for _, kind := range []string{"Readiness", "Liveness"} {
-			ok := after[pod+"/"+kind+"/successful"] - before[pod+"/"+kind+"/successful"]
+			ok := after[pod+"/"+kind+"/successful"] - sn.before[pod+"/"+kind+"/successful"]
 			results += ok
 			for _, bad := range []string{"failed", "unknown"} {
-				d := after[pod+"/"+kind+"/"+bad] - before[pod+"/"+kind+"/"+bad]
+				d := after[pod+"/"+kind+"/"+bad] - sn.before[pod+"/"+kind+"/"+bad]
 				results += d
 				failures += d
 			}
@@ -141,17 +181,16 @@ func TestChaos_Soak(t *testing.T) {
 	}
 	if len(silent) > 0 {
 		sort.Strings(silent)
-		t.Errorf("probe workers with no result in prober_probe_total over %s: %s", window, strings.Join(silent, ", "))
+		t.Errorf("probe workers with no result in prober_probe_total: %s", strings.Join(silent, ", "))
 	}
 	if failures > 0 {
-		t.Errorf("%.0f probe results failed or unknown during the soak", failures)
+		t.Errorf("%s: %.0f probe results failed or unknown during the soak", sn.n.name, failures)
 	}
-	all, err := n.pods()
+	all, err := sn.n.pods()
 	if err != nil {
 		t.Fatal(err)
 	}
-	restarts := int32(0)
-	for _, name := range names {
+	for _, name := range sn.names {
 		p := all[name]
 		if p == nil || !running(p) {
 			t.Errorf("pod %s not running at the end:\n%s", name, podJSON(p))
@@ -162,9 +201,7 @@ func TestChaos_Soak(t *testing.T) {
 			t.Errorf("pod %s restarted %d times", name, rc)
 		}
 	}
-	expected := float64(pods) * 2 * window.Seconds() / soakProbePeriod
-	t.Logf("chaos: soak: %d pods, httpGet + tcpSocket probes every %ds, %s: start %s, end %s, peak RSS %.1f MB, daemon CPU %.1f%% of one core; prober_probe_total +%.0f results (%.0f expected by the periods), %.0f failed, %d restarts",
-		pods, soakProbePeriod, window, first, last, float64(worstRSS)/1024, float64(cpu1-cpu0)/window.Seconds(), results, expected, failures, restarts)
+	return results, failures, restarts
 }
 
 func ready(p *v1.Pod) bool {
