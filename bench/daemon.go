@@ -69,6 +69,8 @@ func (d *daemon) start(ctx context.Context) error {
 		"--hostname-override", d.node,
 		"--api-socket", d.socket(),
 		"--root-dir", filepath.Join(d.dir, "root"),
+		// No HTTPS port: the bench's daemons would share its default.
+		"--port", "0",
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a ^C to the bench must not kill the daemon

@@ -62,6 +62,7 @@ cat <<EOT
 The demo node runs. Next:
   bin/minikubelet get pods            # the pods, as kubectl shows them
   bin/minikubelet get pods -o yaml    # with their full status
+  export KUBECONFIG=/etc/minikubelet/kubeconfig   # then kubectl works against the node
   tail -f $LOG_FILE                   # the daemon's log
   ls /var/log/pods/                   # container logs, CRI format
   make demo-down                      # stop the daemon and the demo pod

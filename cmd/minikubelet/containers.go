@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	v1 "k8s.io/api/core/v1"
-
-	"github.com/minikubelet/minikubelet/internal/server"
 )
 
 // defaultContainerAnnotation names the container kubectl picks when none is
@@ -71,6 +73,9 @@ func newLogsCommand() *cobra.Command {
 	var (
 		previous, follow, timestamps bool
 		tail                         int
+		since                        time.Duration
+		sinceTime                    string
+		limitBytes                   int64
 	)
 	cmd := &cobra.Command{
 		Use:   "logs POD [-c CONTAINER]",
@@ -95,6 +100,19 @@ func newLogsCommand() *cobra.Command {
 			if tail >= 0 {
 				q.Set("tailLines", fmt.Sprint(tail))
 			}
+			if since != 0 && sinceTime != "" {
+				return errors.New("at most one of `sinceTime` or `sinceSeconds` may be specified")
+			}
+			if since != 0 {
+				// As kubectl: whole seconds, rounded up.
+				q.Set("sinceSeconds", fmt.Sprint(int64(math.Ceil(since.Seconds()))))
+			}
+			if sinceTime != "" {
+				q.Set("sinceTime", sinceTime)
+			}
+			if limitBytes != 0 {
+				q.Set("limitBytes", fmt.Sprint(limitBytes))
+			}
 			path := fmt.Sprintf("/pods/%s/%s/log?%s", pod.Namespace, pod.Name, q.Encode())
 			return apiStream(ctx, opts.apiSocket, http.MethodGet, path, cmd.OutOrStdout(), follow)
 		},
@@ -105,40 +123,110 @@ func newLogsCommand() *cobra.Command {
 	f.BoolVarP(&follow, "follow", "f", false, "keep printing as the log grows")
 	f.BoolVar(&timestamps, "timestamps", false, "prefix each line with its time")
 	f.IntVar(&tail, "tail", -1, "only the last N lines")
+	f.DurationVar(&since, "since", 0, "only lines newer than this (5s, 2m, 3h)")
+	f.StringVar(&sinceTime, "since-time", "", "only lines after this time (RFC 3339)")
+	f.Int64Var(&limitBytes, "limit-bytes", 0, "at most this many bytes of log")
 	return cmd
+}
+
+// interactiveOptions are the stream flags of exec and attach.
+type interactiveOptions struct {
+	stdin, tty bool
+}
+
+func (o *interactiveOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVarP(&o.stdin, "stdin", "i", false, "pass stdin to the container")
+	cmd.Flags().BoolVarP(&o.tty, "tty", "t", false, "stdin is a TTY")
+}
+
+// streamPath is the Kubernetes API path of an exec or attach, with the
+// query kubectl sends.
+func streamPath(pod *v1.Pod, subresource, container string, command []string, o streamIO) string {
+	q := url.Values{"container": {container}}
+	for _, c := range command {
+		q.Add("command", c)
+	}
+	if o.stdin != nil {
+		q.Set("stdin", "true")
+	}
+	q.Set("stdout", "true")
+	if o.tty {
+		q.Set("tty", "true")
+	} else {
+		q.Set("stderr", "true")
+	}
+	return fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/%s?%s", url.PathEscape(pod.Namespace), url.PathEscape(pod.Name), subresource, q.Encode())
+}
+
+// runInteractive runs an exec or attach through the daemon's API socket,
+// the path kubectl takes: the daemon asks the runtime for a streaming
+// session and proxies this SPDY connection to it.
+func runInteractive(cmd *cobra.Command, opts *containerOptions, streams *interactiveOptions, subresource, podName string, command []string) error {
+	ctx := cmd.Context()
+	pod, container, err := opts.resolveContainer(ctx, cmd.ErrOrStderr(), podName)
+	if err != nil {
+		return err
+	}
+	sio := streamIO{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}
+	in, _ := cmd.InOrStdin().(*os.File)
+	if streams.stdin {
+		sio.stdin = cmd.InOrStdin()
+	}
+	if streams.tty {
+		if in == nil || !streams.stdin || !term.IsTerminal(int(in.Fd())) {
+			fmt.Fprintln(cmd.ErrOrStderr(), "Unable to use a TTY - input is not a terminal or the right kind of file")
+		} else {
+			out, ok := cmd.OutOrStdout().(*os.File)
+			if !ok || !term.IsTerminal(int(out.Fd())) {
+				out = in
+			}
+			sizes, restore, err := localTerminal(in, out)
+			if err != nil {
+				return err
+			}
+			defer restore()
+			sio.tty, sio.resize = true, sizes
+		}
+	}
+	conn, err := dialStream(ctx, opts.apiSocket, streamPath(pod, subresource, container, command, sio))
+	if err != nil {
+		return err
+	}
+	if subresource == "attach" && sio.tty {
+		fmt.Fprint(cmd.ErrOrStderr(), "If you don't see a command prompt, try pressing enter.\r\n")
+	}
+	return runStream(conn, sio)
 }
 
 func newExecCommand() *cobra.Command {
 	opts := &containerOptions{}
+	streams := &interactiveOptions{}
 	cmd := &cobra.Command{
-		Use:   "exec POD [-c CONTAINER] -- COMMAND [ARG...]",
-		Short: "Run a command in a container and print its output (no stdin, no TTY)",
+		Use:   "exec POD [-c CONTAINER] [-i] [-t] -- COMMAND [ARG...]",
+		Short: "Run a command in a container, as kubectl exec does (-it for a shell)",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			pod, container, err := opts.resolveContainer(ctx, cmd.ErrOrStderr(), args[0])
-			if err != nil {
-				return err
-			}
-			q := url.Values{"container": {container}, "command": args[1:]}
-			path := fmt.Sprintf("/pods/%s/%s/exec?%s", pod.Namespace, pod.Name, q.Encode())
-			body, err := apiDo(ctx, opts.apiSocket, http.MethodPost, path)
-			if err != nil {
-				return err
-			}
-			var res server.ExecResult
-			if err := json.Unmarshal(body, &res); err != nil {
-				return fmt.Errorf("decode the daemon's answer: %w", err)
-			}
-			cmd.OutOrStdout().Write(res.Stdout)
-			cmd.ErrOrStderr().Write(res.Stderr)
-			if res.ExitCode != 0 {
-				return &exitError{code: res.ExitCode, msg: fmt.Sprintf("command terminated with exit code %d", res.ExitCode)}
-			}
-			return nil
+			return runInteractive(cmd, opts, streams, "exec", args[0], args[1:])
 		},
 	}
 	opts.addFlags(cmd)
+	streams.addFlags(cmd)
+	return cmd
+}
+
+func newAttachCommand() *cobra.Command {
+	opts := &containerOptions{}
+	streams := &interactiveOptions{}
+	cmd := &cobra.Command{
+		Use:   "attach POD [-c CONTAINER] [-i] [-t]",
+		Short: "Attach to a container's main process, as kubectl attach does",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInteractive(cmd, opts, streams, "attach", args[0], nil)
+		},
+	}
+	opts.addFlags(cmd)
+	streams.addFlags(cmd)
 	return cmd
 }
 

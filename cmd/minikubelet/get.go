@@ -179,7 +179,7 @@ func apiStream(ctx context.Context, socket, method, path string, out io.Writer, 
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return errors.New(strings.TrimSpace(string(msg)))
+		return errors.New(strings.TrimSpace(statusMessage(msg)))
 	}
 	if _, err := io.Copy(out, resp.Body); err != nil {
 		return fmt.Errorf("read the daemon's answer: %w", err)

@@ -29,7 +29,7 @@ func newImagesPullCommand(opts *imagesOptions) *cobra.Command {
 			"first docker config.json or .dockercfg on the kubelet's search path.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(configPath, func(cfg *config.Config) {
+			cfg, _, err := loadConfig(configPath, func(cfg *config.Config) {
 				if cmd.Flags().Changed("registry-credentials-file") {
 					cfg.RegistryCredentialsFile = credentialsFile
 				}

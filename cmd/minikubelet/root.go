@@ -26,7 +26,9 @@ func newRootCommand() *cobra.Command {
 		newDescribeCommand(),
 		newLogsCommand(),
 		newExecCommand(),
+		newAttachCommand(),
 		newDrainCommand(),
+		newKubeconfigCommand(),
 		newVersionCommand(),
 		newImagesCommand(sandbox.PauseArchive()),
 	)

@@ -70,7 +70,7 @@ logLevel: debug
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeConfig(t, tt.content)
-			got, err := Load(path)
+			got, _, err := Load(path)
 			if tt.wantErr != nil {
 				if err == nil {
 					t.Fatalf("Load = %+v, nil; want an error", got)
@@ -94,84 +94,93 @@ logLevel: debug
 
 func TestLoad_MissingFileNamesIt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope.yaml")
-	_, err := Load(path)
+	_, _, err := Load(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("error = %v, want a not-exist error naming %s", err, path)
 	}
 }
 
+// allDefaults is what WithDefaults gives an empty Config.
+func allDefaults() Config {
+	i32 := func(v int32) *int32 { return &v }
+	return Config{
+		StaticPodPath:               DefaultStaticPodPath,
+		ContainerRuntimeEndpoint:    DefaultContainerRuntimeEndpoint,
+		RootDir:                     DefaultRootDir,
+		APISocket:                   DefaultAPISocket,
+		PodLogsDir:                  DefaultPodLogsDir,
+		FileCheckFrequency:          d(20 * time.Second),
+		RuntimeRequestTimeout:       d(2 * time.Minute),
+		CrashLoopBackOff:            CrashLoopBackOff{InitialContainerRestartPeriod: d(10 * time.Second), MaxContainerRestartPeriod: d(300 * time.Second)},
+		CgroupRoot:                  DefaultCgroupRoot,
+		LogLevel:                    "info",
+		Port:                        10260,
+		Address:                     "127.0.0.1",
+		Serving:                     Serving{KubeconfigPath: DefaultKubeconfigPath, KubeconfigMode: DefaultKubeconfigMode},
+		HealthzBindAddress:          "127.0.0.1",
+		HealthzPort:                 i32(10248),
+		SyncFrequency:               d(time.Minute),
+		MaxPods:                     110,
+		ContainerLogMaxSize:         "10Mi",
+		ContainerLogMaxFiles:        5,
+		ContainerLogMonitorInterval: d(10 * time.Second),
+		ImageGCHighThresholdPercent: i32(85),
+		ImageGCLowThresholdPercent:  i32(80),
+		ImageMinimumGCAge:           d(2 * time.Minute),
+		EvictionHard:                map[string]string{"memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%"},
+	}
+}
+
 func TestWithDefaults(t *testing.T) {
+	zero := int32(0)
+	set := Config{
+		StaticPodPath:               "/m",
+		ContainerRuntimeEndpoint:    "/run/c.sock",
+		HostnameOverride:            "n1",
+		RootDir:                     "/r",
+		APISocket:                   "/a.sock",
+		PodLogsDir:                  "/l",
+		FileCheckFrequency:          d(time.Second),
+		RuntimeRequestTimeout:       d(time.Second),
+		CrashLoopBackOff:            CrashLoopBackOff{InitialContainerRestartPeriod: d(time.Second), MaxContainerRestartPeriod: d(time.Minute)},
+		CgroupRoot:                  "/kube",
+		LogLevel:                    "warn",
+		Port:                        1,
+		Address:                     "::1",
+		Serving:                     Serving{KubeconfigPath: "/k", KubeconfigGroup: "0", KubeconfigMode: "0640"},
+		HealthzBindAddress:          "0.0.0.0",
+		HealthzPort:                 &zero,
+		SyncFrequency:               d(time.Second),
+		MaxPods:                     3,
+		ContainerLogMaxSize:         "1Mi",
+		ContainerLogMaxFiles:        2,
+		ContainerLogMonitorInterval: d(time.Minute),
+		ImageGCHighThresholdPercent: &zero,
+		ImageGCLowThresholdPercent:  &zero,
+		ImageMinimumGCAge:           d(time.Second),
+		EvictionHard:                map[string]string{},
+		Logging:                     Logging{Format: "json", Verbosity: 3},
+	}
+	negative := allDefaults()
+	negative.FileCheckFrequency = d(-time.Second)
+	verbose := allDefaults()
+	verbose.LogLevel, verbose.Logging.Verbosity = "debug", 2
 	tests := []struct {
 		name string
 		in   Config
 		want Config
 	}{
-		{
-			name: "empty gets every default",
-			want: Config{
-				StaticPodPath:            DefaultStaticPodPath,
-				ContainerRuntimeEndpoint: DefaultContainerRuntimeEndpoint,
-				RootDir:                  DefaultRootDir,
-				APISocket:                DefaultAPISocket,
-				PodLogsDir:               DefaultPodLogsDir,
-				FileCheckFrequency:       d(20 * time.Second),
-				RuntimeRequestTimeout:    d(2 * time.Minute),
-				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(10 * time.Second), MaxContainerRestartPeriod: d(300 * time.Second)},
-				CgroupRoot:               DefaultCgroupRoot,
-				LogLevel:                 "info",
-			},
-		},
-		{
-			name: "set values are kept",
-			in: Config{
-				StaticPodPath:            "/m",
-				ContainerRuntimeEndpoint: "/run/c.sock",
-				HostnameOverride:         "n1",
-				RootDir:                  "/r",
-				APISocket:                "/a.sock",
-				PodLogsDir:               "/l",
-				FileCheckFrequency:       d(time.Second),
-				RuntimeRequestTimeout:    d(time.Second),
-				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(time.Second), MaxContainerRestartPeriod: d(time.Minute)},
-				CgroupRoot:               "/kube",
-				LogLevel:                 "warn",
-			},
-			want: Config{
-				StaticPodPath:            "/m",
-				ContainerRuntimeEndpoint: "/run/c.sock",
-				HostnameOverride:         "n1",
-				RootDir:                  "/r",
-				APISocket:                "/a.sock",
-				PodLogsDir:               "/l",
-				FileCheckFrequency:       d(time.Second),
-				RuntimeRequestTimeout:    d(time.Second),
-				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(time.Second), MaxContainerRestartPeriod: d(time.Minute)},
-				CgroupRoot:               "/kube",
-				LogLevel:                 "warn",
-			},
-		},
-		{
-			name: "negative durations are left for Validate",
-			in:   Config{FileCheckFrequency: d(-time.Second)},
-			want: Config{
-				StaticPodPath:            DefaultStaticPodPath,
-				ContainerRuntimeEndpoint: DefaultContainerRuntimeEndpoint,
-				RootDir:                  DefaultRootDir,
-				APISocket:                DefaultAPISocket,
-				PodLogsDir:               DefaultPodLogsDir,
-				FileCheckFrequency:       d(-time.Second),
-				RuntimeRequestTimeout:    d(2 * time.Minute),
-				CrashLoopBackOff:         CrashLoopBackOff{InitialContainerRestartPeriod: d(10 * time.Second), MaxContainerRestartPeriod: d(300 * time.Second)},
-				CgroupRoot:               DefaultCgroupRoot,
-				LogLevel:                 "info",
-			},
-		},
+		{name: "empty gets every default", want: allDefaults()},
+		{name: "set values are kept, a set 0 of a pointer too", in: set, want: set},
+		{name: "negative durations are left for Validate", in: Config{FileCheckFrequency: d(-time.Second)}, want: negative},
+		{name: "verbosity without logLevel is debug", in: Config{Logging: Logging{Verbosity: 2}}, want: verbose},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
-			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("WithDefaults = %+v\nwant %+v", got, tt.want)
+			want := tt.want
+			if got := tt.in.WithDefaults(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("WithDefaults = %+v\nwant %+v", got, want)
 			}
 			if !reflect.DeepEqual(in, tt.in) {
 				t.Fatalf("WithDefaults changed its receiver")
@@ -208,6 +217,15 @@ func TestValidate(t *testing.T) {
 			c.CrashLoopBackOff.InitialContainerRestartPeriod = d(time.Minute)
 			c.CrashLoopBackOff.MaxContainerRestartPeriod = d(time.Second)
 		}, wantErr: []string{"maxContainerRestartPeriod", "initialContainerRestartPeriod"}},
+		{name: "graceful node shutdown", mutate: func(c *Config) {
+			c.ShutdownGracePeriod = d(30 * time.Second)
+			c.ShutdownGracePeriodCriticalPods = d(10 * time.Second)
+		}},
+		{name: "critical shutdown period over the whole", mutate: func(c *Config) {
+			c.ShutdownGracePeriod = d(10 * time.Second)
+			c.ShutdownGracePeriodCriticalPods = d(20 * time.Second)
+		}, wantErr: []string{"shutdownGracePeriodCriticalPods", "shutdownGracePeriod 10s"}},
+		{name: "negative shutdownGracePeriod", mutate: func(c *Config) { c.ShutdownGracePeriod = d(-time.Second) }, wantErr: []string{"shutdownGracePeriod -1s must be either zero or otherwise >= 1 sec"}},
 		{name: "bad log level", mutate: func(c *Config) { c.LogLevel = "verbose" }, wantErr: []string{"logLevel", `"verbose"`}},
 		{name: "log level is case-sensitive", mutate: func(c *Config) { c.LogLevel = "INFO" }, wantErr: []string{"logLevel"}},
 		{name: "hostnameOverride with underscore", mutate: func(c *Config) { c.HostnameOverride = "node_1" }, wantErr: []string{"hostnameOverride", `"node_1"`}},

@@ -52,7 +52,7 @@ func TestValidate_ImagePulls(t *testing.T) {
 }
 
 func TestLoad_ImagePulls(t *testing.T) {
-	c, err := Load(writeConfig(t, "serializeImagePulls: false\nmaxParallelImagePulls: 2\nregistryCredentialsFile: /etc/mk/config.json\n"))
+	c, _, err := Load(writeConfig(t, "serializeImagePulls: false\nmaxParallelImagePulls: 2\nregistryCredentialsFile: /etc/mk/config.json\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

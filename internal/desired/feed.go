@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
@@ -40,6 +41,9 @@ type Config struct {
 	View   viewSetter
 	Events eventRecorder
 	Clock  clock.PassiveClock // k8s.io/utils/clock; nil means the real clock
+	// Metrics is where minikubelet_manifest_errors is registered; nil
+	// registers it nowhere.
+	Metrics prometheus.Registerer
 }
 
 // Feed hands snapshots on. Its state belongs to the goroutine running Run.
@@ -48,7 +52,8 @@ type Feed struct {
 	// seen holds the version (config.seen) of each pod UID already handed
 	// over, to record why an edit replaced or updated a pod once, when its
 	// new version first appears.
-	seen map[types.UID]string
+	seen   map[types.UID]string
+	errors *manifestErrors
 }
 
 // New returns a Feed for cfg.
@@ -56,7 +61,7 @@ func New(cfg Config) *Feed {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}
-	return &Feed{cfg: cfg, seen: map[types.UID]string{}}
+	return &Feed{cfg: cfg, seen: map[types.UID]string{}, errors: newManifestErrors(cfg.Metrics)}
 }
 
 // Run hands on every snapshot it receives until ctx ends; it returns nil.
@@ -92,6 +97,7 @@ func (f *Feed) feed(snap staticpods.Snapshot) {
 			fmt.Sprintf("Manifest %s was edited; the pod was %s for changes in %s", m.Path, how, strings.Join(m.Changes, ", ")), f.cfg.Clock.Now())
 	}
 	f.seen = seen
+	f.errors.set(snap)
 	f.cfg.View.Set(view(snap))
 	f.cfg.Pods.SetDesired(pods)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -122,4 +123,42 @@ func TestFeed_RunFeedsUntilTheContextEnds(t *testing.T) {
 	if len(h.pods.calls) < 1 || len(h.pods.calls[0]) != 1 {
 		t.Errorf("SetDesired calls = %+v, want the first snapshot's pod first", h.pods.calls)
 	}
+}
+
+func TestFeed_ManifestErrorsMetricFollowsTheFilesInError(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := newHarness()
+	h.feed = New(Config{Pods: h.pods, View: h.view, Events: h.events, Clock: h.clock, Metrics: reg})
+	web := pod("web", "u-web")
+	h.feed.feed(staticpods.Snapshot{
+		Manifests: []staticpods.Manifest{{Path: "/m/web.yaml", Pod: web, Err: errors.New("web.yaml: bad edit")}},
+		Errors:    []staticpods.FileError{{Path: "/m/bad.yaml", Err: errors.New("bad.yaml: not YAML")}},
+	})
+	want := map[string]float64{"/m/bad.yaml": 1, "/m/web.yaml": 1}
+	if got := manifestErrorSeries(t, reg); !reflect.DeepEqual(got, want) {
+		t.Fatalf("minikubelet_manifest_errors = %v, want %v", got, want)
+	}
+	// Fixed files leave the metric.
+	h.feed.feed(staticpods.Snapshot{Manifests: []staticpods.Manifest{{Path: "/m/web.yaml", Pod: web}}})
+	if got := manifestErrorSeries(t, reg); len(got) != 0 {
+		t.Fatalf("minikubelet_manifest_errors = %v after every file was fixed, want none", got)
+	}
+}
+
+func manifestErrorSeries(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "minikubelet_manifest_errors" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			out[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+		}
+	}
+	return out
 }

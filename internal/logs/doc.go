@@ -10,8 +10,8 @@
 //     lines joined, for a termination message taken from the log
 //     (terminationMessagePolicy FallbackToLogsOnError).
 //   - Open gives the API server a File whose Copy writes the log as
-//     `kubectl logs` shows it (all lines or the last TailLines, with or
-//     without timestamps) and whose Follow then writes the lines appended
+//     `kubectl logs` shows it (all lines or the last TailLines, those since a
+//     time, with or without timestamps) and whose Follow then writes the lines appended
 //     later, polling the file, until the request ends or the container
 //     stops.
 //

@@ -41,6 +41,10 @@ func TestFileCopy_AsKubectlLogsShowsIt(t *testing.T) {
 		{name: "tail longer than the file", opts: Options{TailLines: 100}, want: "one\ntwo\nthree\nfour\n"},
 		{name: "timestamps", opts: Options{TailLines: 3, Timestamps: true},
 			want: "2026-11-23T11:00:00.000000004Z ee\n2026-11-23T11:00:00.000000005Z four\n"},
+		{name: "since leaves out older lines", opts: Options{TailLines: -1, Since: time.Date(2026, 11, 23, 11, 0, 0, 3, time.UTC)},
+			want: "three\nfour\n"},
+		{name: "tail counts before since", opts: Options{TailLines: 4, Since: time.Date(2026, 11, 23, 11, 0, 0, 5, time.UTC)},
+			want: "four\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +61,22 @@ func TestFileCopy_AsKubectlLogsShowsIt(t *testing.T) {
 				t.Fatalf("Copy wrote %q, want %q", b.String(), tt.want)
 			}
 		})
+	}
+}
+
+func TestFileCopy_TimestampsAsTheKubeletWritesThem(t *testing.T) {
+	f, err := Open(writeLog(t, "2026-11-23T11:00:00.120000000Z stdout F one\n2026-11-23T12:00:00.000000000+01:00 stdout F two\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	if err := f.Copy(&b, Options{TailLines: -1, Timestamps: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := "2026-11-23T11:00:00.12Z one\n2026-11-23T12:00:00+01:00 two\n"
+	if b.String() != want {
+		t.Fatalf("Copy wrote %q, want %q (RFC 3339, trailing zeros trimmed)", b.String(), want)
 	}
 }
 

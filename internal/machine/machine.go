@@ -45,7 +45,8 @@ type Info struct {
 	// given: -1000 with CAP_SYS_RESOURCE, else this process's own value,
 	// which an unprivileged process can never go below.
 	OOMScoreAdjFloor int
-	// MaxPods is the number of pods the node admits (the kubelet's 110).
+	// MaxPods is the number of pods the node admits: the kubelet's 110
+	// from Read, the configuration's maxPods once the daemon sets it.
 	MaxPods int
 }
 

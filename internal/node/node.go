@@ -8,7 +8,9 @@ import (
 	"net"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,8 +23,12 @@ import (
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
 	"github.com/minikubelet/minikubelet/internal/desired"
+	"github.com/minikubelet/minikubelet/internal/eviction"
+	"github.com/minikubelet/minikubelet/internal/imagegc"
 	"github.com/minikubelet/minikubelet/internal/kubeapi"
+	"github.com/minikubelet/minikubelet/internal/logrotate"
 	"github.com/minikubelet/minikubelet/internal/machine"
+	"github.com/minikubelet/minikubelet/internal/nodeshutdown"
 	"github.com/minikubelet/minikubelet/internal/podworker"
 	"github.com/minikubelet/minikubelet/internal/probes"
 	"github.com/minikubelet/minikubelet/internal/runtime"
@@ -42,7 +48,10 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 	log = log.With(zap.String("node", nodeName))
-	rt, err := runtime.Dial(ctx, cfg.ContainerRuntimeEndpoint, cfg.RuntimeRequestTimeout.Duration)
+	// Each package registers the metrics it observes.
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rt, err := runtime.Dial(ctx, cfg.ContainerRuntimeEndpoint, cfg.RuntimeRequestTimeout.Duration, runtime.WithMetrics(registry))
 	if err != nil {
 		return err
 	}
@@ -82,6 +91,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 
+	machineInfo.MaxPods = int(cfg.MaxPods)
 	allocatable := machineInfo.Allocatable()
 	if !podCgroups.HugetlbAvailable() {
 		// Without the hugetlb controller no huge page limit holds: admit
@@ -93,19 +103,30 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	nodeInfo := &staticpods.Node{Name: nodeName, Labels: nodeLabels(nodeName, cfg.NodeLabels), Allocatable: allocatable}
 	log.Info("node", zap.Any("labels", nodeInfo.Labels), zap.Any("allocatable", allocatable), zap.Bool("hugetlb", podCgroups.HugetlbAvailable()))
 
-	store := status.NewStore()
+	started := time.Now()
+	// resourceVersions start above any an earlier run handed out, so a
+	// client resuming from one is told to relist.
+	changes := status.NewFeed(uint64(started.UnixMicro()))
+	store := status.NewStoreOn(changes)
 	// The notifier is made below, with the manager it watches; pod
 	// workers start only once Run runs.
 	var notifier *sdnotify.Notifier
-	events := status.NewEvents(nodeName)
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	events := status.NewEventsOn(nodeName, changes)
+	sysInfo, err := systemInfo(ctx, rt, kubeapi.KubernetesVersion())
+	if err != nil {
+		return err
+	}
+	vols := volumes.NewManager(cfg.RootDir)
+	thresholds, err := eviction.ParseThresholds(cfg.EvictionHard)
+	if err != nil {
+		return err
+	}
 	manager := podworker.NewManager(podworker.Config{
 		Runtime: rt,
 		Images:  rt,
 		Puller:  puller,
 		Status:  store,
-		Volumes: volumes.NewManager(cfg.RootDir),
+		Volumes: vols,
 		Events:  events,
 		NewProber: func(onUpdate func(probes.Update)) podworker.Prober {
 			return probes.NewManager(probes.Config{Exec: rt, Logger: log.Named("probes"), Registerer: registry, OnUpdate: onUpdate})
@@ -121,6 +142,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Node:                      machineInfo,
 		Cgroups:                   podCgroups,
 		OnFirstSync:               func(uid types.UID) { notifier.FirstSync(uid) },
+		Metrics:                   registry,
 	})
 	// Made now that the runtime answers and the pause image is present.
 	notifier = sdnotify.New(sdnotify.Config{Pods: store, Progress: manager, Logger: log.Named("sdnotify")})
@@ -138,15 +160,62 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	manifests := &server.Manifests{}
 	srv.ServeManifests(manifests)
 	srv.ServeDrain(manager)
-	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{Log: log.Named("kubeapi")}).Handler())
-	srv.ServeContainers(func(pod *v1.Pod, container string, restartCount int32) string {
-		return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
-	}, rt)
+	evictions := eviction.New(eviction.Config{Thresholds: thresholds, NodeName: nodeName, RootDir: cfg.RootDir,
+		PodDir: vols.PodDir, PodLogDir: func(pod *v1.Pod) string { return sandbox.LogDirectory(cfg.PodLogsDir, pod) },
+		MemoryCapacity: machineInfo.MemoryCapacity, Images: rt, Stats: rt, Pods: store, Evictor: manager, Events: events,
+		Logger: log.Named("eviction")})
+	srv.ServeKubeAPI(kubeapi.New(kubeapi.Deps{
+		Containers: kubeapi.ContainerDeps{
+			Pods:      store,
+			Instances: rt,
+			LogPath: func(pod *v1.Pod, container string, restartCount int32) string {
+				return filepath.Join(sandbox.LogDirectory(cfg.PodLogsDir, pod), container, fmt.Sprintf("%d.log", restartCount))
+			},
+			Streams:   rt,
+			Sandboxes: rt,
+			Stats:     rt,
+			NodeName:  nodeName,
+		},
+		Objects: kubeapi.ObjectDeps{
+			Pods:   store,
+			Events: events,
+			Feed:   changes,
+			Node: kubeapi.NodeFacts{
+				Name:   nodeName,
+				Labels: nodeInfo.Labels,
+				Addresses: []v1.NodeAddress{
+					{Type: v1.NodeInternalIP, Address: hostIP},
+					{Type: v1.NodeHostName, Address: nodeName},
+				},
+				Capacity:    machineInfo.Capacity(),
+				Allocatable: allocatable,
+				Info:        sysInfo,
+			},
+			Runtime:       rt,
+			Relist:        manager,
+			Pressure:      evictions,
+			ManifestFor:   manifestFor(manifests),
+			StaticPodPath: cfg.StaticPodPath,
+			Started:       started,
+			Stop:          ctx.Done(),
+		},
+		Log: log.Named("kubeapi"),
+	}).Handler())
+	recordNodeStarting(events, nodeName, started)
+	var https *httpsPort
+	if cfg.Port != 0 {
+		if https, err = newHTTPSPort(cfg, nodeName, hostIP, log.Named("https")); err != nil {
+			return err
+		}
+		srv.ServeKubeconfig(https.kubeconfig)
+	} else {
+		log.Info("the HTTPS port is off (port 0): kubectl cannot reach this node")
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 6)
+	errc := make(chan error, 13)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -157,17 +226,48 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			}
 		}()
 	}
+	logMaxSize, err := cfg.ContainerLogMaxSizeBytes()
+	if err != nil {
+		return err
+	}
+	rotation := logrotate.New(logrotate.Config{Runtime: rt, NodeName: nodeName, MaxSize: logMaxSize,
+		MaxFiles: int(cfg.ContainerLogMaxFiles), Interval: cfg.ContainerLogMonitorInterval.Duration, Logger: log.Named("logrotate")})
+	goRun("container log rotation", func() error { return rotation.Run(ctx) })
+	imageGC := imagegc.New(imagegc.Config{Images: rt, Containers: rt, Events: events, PauseImage: sandboxImage,
+		Policy: imagegc.Policy{HighThresholdPercent: int(*cfg.ImageGCHighThresholdPercent), LowThresholdPercent: int(*cfg.ImageGCLowThresholdPercent),
+			MinAge: cfg.ImageMinimumGCAge.Duration},
+		Period: cfg.ImageGCPeriod.Duration, Logger: log.Named("imagegc"), Metrics: registry})
+	goRun("image garbage collection", func() error { return imageGC.Run(ctx) })
+	goRun("eviction manager", func() error { return evictions.Run(ctx) })
 	snapshots := make(chan staticpods.Snapshot)
 	goRun("pod workers", func() error { return manager.Run(ctx) })
 	goRun("static pod source", func() error { return source.Run(ctx, snapshots) })
 	goRun("API server", func() error { return srv.ServeUnix(ctx, cfg.APISocket) })
+	if https != nil {
+		goRun("HTTPS API server", func() error { return srv.ServeHTTPS(ctx, https.addr, https.also, https.certs.ServerTLS()) })
+		goRun("certificate renewal", func() error { return https.runRenewal(ctx, log.Named("pki")) })
+	}
+	if port := *cfg.HealthzPort; port != 0 {
+		addr := net.JoinHostPort(cfg.HealthzBindAddress, strconv.Itoa(int(port)))
+		goRun("healthz server", func() error { return srv.ServeHealthz(ctx, addr) })
+	}
+	if cfg.ReadOnlyPort != 0 {
+		goRun("read-only API server", func() error { return srv.ServeReadOnly(ctx, readOnlyAddress(cfg.ReadOnlyPort)) })
+	}
 	goRun("containerd events", func() error {
 		return runtime.WatchExits(ctx, runtime.SocketPath(cfg.ContainerRuntimeEndpoint), log.Named("events"), manager.ContainerExited)
 	})
 	// The notifier learns of a snapshot before the pod workers do.
-	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events})
+	feed := desired.New(desired.Config{Pods: podSetters{notifier, manager}, View: manifests, Events: events, Metrics: registry})
 	goRun("desired pods", func() error { return feed.Run(ctx, snapshots) })
 	goRun("systemd notifications", func() error { return notifier.Run(ctx) })
+	if cfg.ShutdownGracePeriod.Duration > 0 {
+		shutdown := nodeshutdown.New(nodeshutdown.Config{
+			Connect: nodeshutdown.NewLogind, Pods: manager, Logger: log.Named("nodeshutdown"),
+			GracePeriod: cfg.ShutdownGracePeriod.Duration, CriticalGracePeriod: cfg.ShutdownGracePeriodCriticalPods.Duration,
+		})
+		goRun("node shutdown", func() error { return shutdown.Run(ctx) })
+	}
 
 	<-ctx.Done()
 	wg.Wait()
@@ -177,6 +277,32 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// manifestFor names the manifest file of a pod from the directory's view.
+func manifestFor(m *server.Manifests) func(namespace, name string) (string, bool) {
+	return func(namespace, name string) (string, bool) {
+		key := types.NamespacedName{Namespace: namespace, Name: name}.String()
+		for _, item := range m.List() {
+			if item.Pod == key {
+				return item.File, true
+			}
+		}
+		return "", false
+	}
+}
+
+// recordNodeStarting records the events the kubelet records about its
+// node when it starts and first posts its status: the runtime answers and
+// the pause image is there by now.
+func recordNodeStarting(events *status.Events, nodeName string, now time.Time) {
+	ref := status.NodeRef(nodeName)
+	events.RecordFor(ref, v1.EventTypeNormal, "Starting", "Starting kubelet.", now)
+	for _, reason := range []string{"NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID"} {
+		events.RecordFor(ref, v1.EventTypeNormal, reason, fmt.Sprintf("Node %s status is now: %s", nodeName, reason), now)
+	}
+	events.RecordFor(ref, v1.EventTypeNormal, "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods", now)
+	events.RecordFor(ref, v1.EventTypeNormal, "NodeReady", fmt.Sprintf("Node %s status is now: NodeReady", nodeName), now)
 }
 
 // podSetters hands each desired set to all of them, in order.

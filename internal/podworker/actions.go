@@ -53,7 +53,7 @@ func computeActions(in decisionInput) podActions {
 	d.acts.Waiting = map[string]status.Waiting{}
 	d.collectGarbage()
 	sandboxes := in.Observed.Sandboxes
-	evict := localStorageEviction(in.Pod, in.Storage)
+	evict, signal := localStorageEviction(in.Pod, in.Storage)
 	switch {
 	case in.Evicted != "":
 		d.acts.Evicted = in.Evicted
@@ -74,7 +74,7 @@ func computeActions(in decisionInput) podActions {
 	case evict != "":
 		// As the kubelet's eviction manager: a pod over a local storage
 		// limit is killed at once and ends Failed.
-		d.acts.Evicted = evict
+		d.acts.Evicted, d.acts.EvictionSignal = evict, signal
 		d.event("", v1.EventTypeWarning, reasonEvicted, evict)
 		d.finish()
 		grace := immediateEvictionGracePeriodSeconds

@@ -69,7 +69,7 @@ func TestManager_FirstSyncIsReportedOncePerPodStartedOrRejected(t *testing.T) {
 
 func TestRelister_LastDoneMovesWithEachRelist(t *testing.T) {
 	clk := clocktesting.NewFakeClock(t0)
-	r := newRelister(newFakeRuntime(clk), testNode, clk, 0)
+	r := newRelister(newFakeRuntime(clk), newMetrics(nil), testNode, clk, 0)
 	if got := r.lastDone(); !got.IsZero() {
 		t.Fatalf("lastDone before the first relist = %v, want zero", got)
 	}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minikubelet/minikubelet/internal/logs"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/status"
 )
@@ -134,7 +135,12 @@ func (w *worker) removeContainer(ctx context.Context, obs observation, id string
 		return fmt.Errorf("remove dead container %s: %w", id, err)
 	}
 	if rec.LogPath != "" {
-		os.Remove(rec.LogPath)
+		// The log and the files it was rotated to, as the kubelet's
+		// container log manager cleans them.
+		rotated, _ := logs.RotationFiles(rec.LogPath)
+		for _, f := range append(rotated, rec.LogPath) {
+			os.Remove(f)
+		}
 	}
 	return nil
 }

@@ -39,6 +39,11 @@ const (
 	immediateEvictionGracePeriodSeconds = int64(1)
 
 	reasonEvicted = "Evicted"
+	// The kubelet's eviction signals of local storage limits, the
+	// eviction_signal of kubelet_evictions.
+	signalEphemeralContainerFsLimit = "ephemeralcontainerfs.limit"
+	signalEphemeralPodFsLimit       = "ephemeralpodfs.limit"
+	signalEmptyDirFsLimit           = "emptydirfs.limit"
 	// The kubelet's messages (pkg/kubelet/eviction/helpers.go), trailing
 	// space included.
 	emptyDirMessageFmt                  = "Usage of EmptyDir volume %q exceeds the limit %q. "
@@ -91,9 +96,9 @@ func podStorageLimit(pod *v1.Pod) (resource.Quantity, bool) {
 // localStorageEviction returns the kubelet's eviction message when the
 // usage goes over a limit, in the kubelet's order: a disk emptyDir's
 // sizeLimit, then the pod's limit, then a container's; "" when none is.
-func localStorageEviction(pod *v1.Pod, u *storageUsage) string {
+func localStorageEviction(pod *v1.Pod, u *storageUsage) (message, signal string) {
 	if u == nil {
-		return ""
+		return "", ""
 	}
 	for i := range pod.Spec.Volumes {
 		vol := &pod.Spec.Volumes[i]
@@ -103,11 +108,11 @@ func localStorageEviction(pod *v1.Pod, u *storageUsage) string {
 		}
 		used, ok := u.EmptyDirs[vol.Name]
 		if ok && resource.NewQuantity(used, resource.BinarySI).Cmp(*ed.SizeLimit) > 0 {
-			return fmt.Sprintf(emptyDirMessageFmt, vol.Name, ed.SizeLimit.String())
+			return fmt.Sprintf(emptyDirMessageFmt, vol.Name, ed.SizeLimit.String()), signalEmptyDirFsLimit
 		}
 	}
 	if limit, ok := podStorageLimit(pod); ok && resource.NewQuantity(u.total(), resource.BinarySI).Cmp(limit) > 0 {
-		return fmt.Sprintf(podEphemeralStorageMessageFmt, limit.String())
+		return fmt.Sprintf(podEphemeralStorageMessageFmt, limit.String()), signalEphemeralPodFsLimit
 	}
 	// As the kubelet, only regular containers' limits are checked here.
 	for i := range pod.Spec.Containers {
@@ -118,10 +123,10 @@ func localStorageEviction(pod *v1.Pod, u *storageUsage) string {
 		}
 		used, ok := u.Containers[c.Name]
 		if ok && limit.Cmp(*resource.NewQuantity(used, resource.BinarySI)) < 0 {
-			return fmt.Sprintf(containerEphemeralStorageMessageFmt, c.Name, limit.String())
+			return fmt.Sprintf(containerEphemeralStorageMessageFmt, c.Name, limit.String()), signalEphemeralContainerFsLimit
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // measureStorage measures what the pod's limits count: each disk

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,6 +68,9 @@ type Config struct {
 	// or the node refused the pod and showed it Failed. A worker stopped before that never calls it. Nil
 	// calls nothing.
 	OnFirstSync func(uid types.UID)
+	// Metrics is where the kubelet metrics of the pod workers and the
+	// relister are registered; nil registers them nowhere.
+	Metrics prometheus.Registerer
 }
 
 // Manager owns the pod workers' lifetimes: its Run starts one per desired
@@ -80,6 +84,7 @@ type Manager struct {
 	clock    clock.WithTicker
 	hooks    *hookRunner
 	relister *relister
+	metrics  *metrics
 	// probes is nil when the pods' probes are not run.
 	probes Prober
 
@@ -89,6 +94,7 @@ type Manager struct {
 	desired    []*v1.Pod
 	newDesired chan struct{}
 	drains     chan drainRequest
+	shutdowns  chan shutdownRequest
 
 	// workers is the registry other goroutines (probe news, exit events)
 	// find workers in; only Run writes it.
@@ -113,14 +119,17 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Sandbox.PodLogsDir == "" {
 		cfg.Sandbox.PodLogsDir = sandbox.DefaultPodLogsDir
 	}
+	met := newMetrics(cfg.Metrics)
 	m := &Manager{
 		cfg:        cfg,
 		log:        cfg.Logger,
 		clock:      cfg.Clock,
 		hooks:      newHookRunner(cfg.Runtime, cfg.Clock),
-		relister:   newRelister(cfg.Runtime, cfg.NodeName, cfg.Clock, cfg.ResyncInterval),
+		relister:   newRelister(cfg.Runtime, met, cfg.NodeName, cfg.Clock, cfg.ResyncInterval),
+		metrics:    met,
 		newDesired: make(chan struct{}, 1),
 		drains:     make(chan drainRequest),
+		shutdowns:  make(chan shutdownRequest),
 		workers:    map[types.UID]*worker{},
 	}
 	if cfg.NewProber != nil {
@@ -177,6 +186,22 @@ func (m *Manager) ProbeUpdate(u probes.Update) {
 		w.republish()
 		w.wake()
 	}
+}
+
+// Evict evicts a pod for node pressure (the eviction manager's signal and
+// message): its worker kills it at once and shows it Failed, reason
+// Evicted, as a local storage eviction. It reports false when no worker
+// runs the pod, or the pod is finished or evicted already.
+func (m *Manager) Evict(uid types.UID, signal, message string) bool {
+	w := m.lookup(uid)
+	if w == nil || w.orphan || w.finished() {
+		return false
+	}
+	if !w.requestEviction(signal, message) {
+		return false
+	}
+	w.wake()
+	return true
 }
 
 // Drain stops every pod gracefully, as a node drain evicts them, and
@@ -261,6 +286,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		case req := <-m.drains:
 			l.drain(req)
 			m.relister.requestRelist()
+		case req := <-m.shutdowns:
+			l.shutdown(req)
 		}
 		l.reconcile()
 	}
@@ -286,11 +313,19 @@ type lifetimes struct {
 	presentGen uint64
 	removedGen uint64
 	workers    map[types.UID]*worker
+	// recreated are the pods whose manifest came back while their worker
+	// stopped them: the next worker for them counts a restarted pod.
+	recreated map[types.UID]bool
 	// drained is set by a drain: no pod runs until the daemon restarts;
 	// stopped counts the pods it stopped, and waiting the drains to answer.
 	drained bool
 	stopped int
 	waiting []drainRequest
+	// shuttingDown is set by a node shutdown's first StopPods: no pod
+	// starts until the daemon restarts; shutdownWaits are the StopPods
+	// calls waiting for their pods to be gone.
+	shuttingDown  bool
+	shutdownWaits []shutdownRequest
 }
 
 func (l *lifetimes) drain(req drainRequest) {
@@ -333,6 +368,12 @@ func (l *lifetimes) reconcile() {
 	}
 	for uid, w := range l.workers {
 		pod, ok := l.desired[uid]
+		if _, terminating := w.snapshot(); ok && terminating && !w.orphan && !l.drained {
+			if l.recreated == nil {
+				l.recreated = map[types.UID]bool{}
+			}
+			l.recreated[uid] = true
+		}
 		switch {
 		case !ok || l.drained:
 			w.requestTerminate()
@@ -353,7 +394,13 @@ func (l *lifetimes) reconcile() {
 			w.update(pod)
 		}
 	}
+	for uid := range l.recreated {
+		if _, ok := l.desired[uid]; !ok {
+			delete(l.recreated, uid) // removed again before it was back
+		}
+	}
 	l.startDesired()
+	l.answerShutdowns()
 	if !l.presentFresh() {
 		return
 	}
@@ -367,7 +414,7 @@ func (l *lifetimes) reconcile() {
 }
 
 func (l *lifetimes) startDesired() {
-	if l.drained {
+	if l.drained || l.shuttingDown {
 		return
 	}
 	uids := make([]types.UID, 0, len(l.desired))
@@ -385,6 +432,13 @@ func (l *lifetimes) startDesired() {
 			// worker is done.
 			continue
 		}
+		if l.recreated[uid] {
+			// As the kubelet's pod workers: a pod deleted and recreated
+			// with the same UID while it was watched; every pod here is
+			// static.
+			l.m.metrics.restartedPods.WithLabelValues("true").Inc()
+		}
+		delete(l.recreated, uid)
 		w := newWorker(l.m, pod, false)
 		w.rejected = admit(pod, l.admitted())
 		l.start(w)
@@ -438,8 +492,7 @@ func (l *lifetimes) stopOrphans() {
 			continue
 		}
 		l.m.log.Info("stopping a pod no manifest asks for",
-			zap.String("pod", sandboxPodKey(s)),
-			zap.String("uid", string(uid)))
+			podFields(s.Labels[runtime.LabelPodNamespace], s.Labels[runtime.LabelPodName], uid)...)
 		w := newWorker(l.m, orphanPod(s), true)
 		w.terminate = true
 		if l.drained {

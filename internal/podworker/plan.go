@@ -166,6 +166,9 @@ type podActions struct {
 	// Evicted is the eviction message once local storage went over a
 	// limit: the pod is Failed, reason Evicted.
 	Evicted string
+	// EvictionSignal is the kubelet's signal of that eviction
+	// (emptydirfs.limit, ephemeralpodfs.limit, ephemeralcontainerfs.limit).
+	EvictionSignal string
 	// KillGrace overrides the pod's grace period for KillPod, in seconds
 	// (an eviction's); nil for the pod's.
 	KillGrace *int64

@@ -38,6 +38,9 @@ type publication struct {
 	lastIPs []string
 	// deletedAt is when termination began.
 	deletedAt time.Time
+	// startObserved latches once the pod's start was counted in
+	// kubelet_pod_start_duration_seconds.
+	startObserved bool
 	// startTime is the worker's, as of the last publish; failReason and
 	// failMessage say why the pod is Failed (deadline, eviction), if it is.
 	startTime               time.Time
@@ -62,6 +65,8 @@ func (w *worker) publish(pod *v1.Pod, obs observation, waiting map[string]status
 	p.stage = stage
 	p.startTime = w.startTime
 	switch {
+	case w.shutdown != nil:
+		p.failReason, p.failMessage = w.shutdown.reason, w.shutdown.message
 	case w.evicted != "":
 		p.failReason, p.failMessage = reasonEvicted, w.evicted
 	case w.deadlineReported:
@@ -126,6 +131,12 @@ func (w *worker) publishLocked() {
 		o.Failed, o.Reason, o.Message = true, p.failReason, p.failMessage
 	}
 	st := status.Compute(pod, o, p.lastStatus, now)
+	if st.Phase == v1.PodRunning && !p.startObserved {
+		// As the kubelet's SyncPod: the time from first seeing the pod to
+		// its running, once.
+		p.startObserved = true
+		w.m.metrics.startDuration.Observe(now.Sub(w.firstSeen).Seconds())
+	}
 	p.lastStatus = &st
 	out := pod.DeepCopy()
 	out.Status = st

@@ -44,6 +44,7 @@ type lister interface {
 // its pending exits into what they list.
 type relister struct {
 	rt       lister
+	metrics  *metrics
 	selector map[string]string
 	clock    clock.WithTicker
 	interval time.Duration
@@ -64,6 +65,8 @@ type relister struct {
 	// done is when the last relist finished, in Unix nanoseconds of the
 	// clock; zero before the first.
 	done atomic.Int64
+	// lastBegan is when the last relist began (the relist goroutine's).
+	lastBegan time.Time
 }
 
 // fingerprint is one view of a pod's sandboxes and containers.
@@ -96,12 +99,13 @@ type relistResult struct {
 	Gen uint64
 }
 
-func newRelister(rt lister, nodeName string, clk clock.WithTicker, interval time.Duration) *relister {
+func newRelister(rt lister, m *metrics, nodeName string, clk clock.WithTicker, interval time.Duration) *relister {
 	if interval <= 0 {
 		interval = defaultRelistInterval
 	}
 	return &relister{
 		rt:       rt,
+		metrics:  m,
 		selector: map[string]string{runtime.LabelManaged: "true", runtime.LabelNode: nodeName},
 		clock:    clk,
 		interval: interval,
@@ -222,6 +226,11 @@ func (r *relister) forget(uid types.UID) {
 func (r *relister) relist(ctx context.Context) (relistResult, bool, error) {
 	at := r.clock.Now()
 	gen := r.gen.Add(1)
+	var sincePrevious time.Duration
+	if !r.lastBegan.IsZero() {
+		sincePrevious = at.Sub(r.lastBegan)
+	}
+	r.lastBegan = at
 	sandboxes, err := r.rt.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: r.selector})
 	if err != nil {
 		return relistResult{}, false, fmt.Errorf("list sandboxes: %w", err)
@@ -230,6 +239,7 @@ func (r *relister) relist(ctx context.Context) (relistResult, bool, error) {
 	if err != nil {
 		return relistResult{}, false, fmt.Errorf("list containers: %w", err)
 	}
+	r.metrics.relisted(r.clock.Since(at), sincePrevious, sandboxes, containers)
 	prints := fingerprints(sandboxes, containers)
 	res := relistResult{Present: map[types.UID]*runtimeapi.PodSandbox{}, Gen: gen}
 	for _, s := range sandboxes {

@@ -33,7 +33,7 @@ func startFakePod(t *testing.T, rt *fakeRuntime, pod *v1.Pod) (sandboxID, contai
 func TestRelister_ReportsChangesButNotAWorkersOwn(t *testing.T) {
 	clk := clocktesting.NewFakeClock(t0)
 	rt := newFakeRuntime(clk)
-	r := newRelister(rt, testNode, clk, 0)
+	r := newRelister(rt, newMetrics(nil), testNode, clk, 0)
 	ctx := context.Background()
 	pod := managedPod("u1", v1.RestartPolicyAlways, "a")
 	_, cid := startFakePod(t, rt, pod)
@@ -71,7 +71,7 @@ func TestRelister_ReportsChangesButNotAWorkersOwn(t *testing.T) {
 func TestRelister_HoldsAnExitUntilTheCRIRecordsIt(t *testing.T) {
 	clk := clocktesting.NewFakeClock(t0)
 	rt := newFakeRuntime(clk)
-	r := newRelister(rt, testNode, clk, 0)
+	r := newRelister(rt, newMetrics(nil), testNode, clk, 0)
 	ctx := context.Background()
 	pod := managedPod("u1", v1.RestartPolicyAlways, "a")
 	_, cid := startFakePod(t, rt, pod)

@@ -105,12 +105,15 @@ func (w *worker) apply(ctx context.Context, pod *v1.Pod, obs observation, acts *
 	pc := podContext{Pod: pod, PodIPs: podIPs, HostIP: w.m.cfg.HostIP, Sandbox: sandboxCfg, Volumes: vols, Node: w.m.cfg.Node,
 		SeccompRoot: filepath.Join(w.m.cfg.RootDir, seccompProfileDir)}
 	for _, s := range acts.Starts {
+		w.m.metrics.startedContainers.WithLabelValues(containerType(s)).Inc()
 		r, err := w.startContainer(ctx, pc, sandboxID, s)
 		if ctx.Err() != nil {
 			res.Err = ctx.Err()
 			return res
 		}
 		if err != nil {
+			// As the kubelet, by the reason the container waits for.
+			w.m.metrics.startErrors.WithLabelValues(containerType(s), r.Waiting.Reason).Inc()
 			w.log.Warn("start container", zap.String("container", s.Container.Name), zap.String("reason", r.Waiting.Reason), zap.Error(err))
 		}
 		res.Starts = append(res.Starts, r)

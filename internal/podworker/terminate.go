@@ -18,14 +18,22 @@ import (
 // readiness keeps being probed (and shown) until the containers are gone;
 // the pod stays listed, terminating, until then.
 func (w *worker) terminatePod(ctx context.Context, pod *v1.Pod) bool {
-	w.log.Info("stopping pod", zap.Int64("gracePeriod", podGracePeriod(pod)))
+	grace := podGracePeriod(pod)
+	if w.shutdown = w.shutdownRequested(); w.shutdown != nil {
+		grace = w.shutdown.gracePeriod
+	}
+	w.log.Info("stopping pod", zap.Int64("gracePeriod", grace), zap.Bool("nodeShutdown", w.shutdown != nil))
 	if w.m.probes != nil {
 		w.m.probes.StopLivenessAndStartup(w.uid)
 	}
 	for {
 		err := w.terminateOnce(ctx, pod)
 		if err == nil {
-			w.unpublish()
+			if w.shutdown == nil {
+				// A pod stopped for a node shutdown stays shown, Failed,
+				// as the kubelet's.
+				w.unpublish()
+			}
 			if w.m.cfg.Events != nil {
 				w.m.cfg.Events.Forget(w.uid)
 			}
@@ -52,7 +60,11 @@ func (w *worker) terminateOnce(ctx context.Context, pod *v1.Pod) error {
 		return err
 	}
 	w.publish(pod, obs, nil, podTerminating)
-	if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs)), nil); err != nil {
+	var graceOverride *int64
+	if w.shutdown != nil {
+		graceOverride = &w.shutdown.gracePeriod
+	}
+	if err := w.killPod(ctx, pod, obs, w.podAddresses(pod, firstSandboxIPs(obs)), graceOverride); err != nil {
 		return err
 	}
 	if w.m.probes != nil {

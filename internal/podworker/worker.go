@@ -39,8 +39,13 @@ type worker struct {
 	mu        sync.Mutex
 	pod       *v1.Pod
 	terminate bool
+	// shutdownReq is set when the pod is stopped for a node shutdown.
+	shutdownReq *shutdownStop
 	// specGen counts the changed specs update handed over.
 	specGen uint64
+	// eviction is a node pressure eviction Manager.Evict handed over,
+	// until the worker's next sync takes it.
+	eviction *evictionRequest
 
 	// orphan is true for a pod found in the runtime with no manifest: it is
 	// only ever stopped, and never shown.
@@ -53,13 +58,21 @@ type worker struct {
 	observer *observer
 	// startTime is when the pod was first acknowledged on the node.
 	startTime time.Time
+	// firstSeen is when this worker was made, the kubelet's firstSeenTime
+	// of kubelet_pod_start_duration_seconds.
+	firstSeen time.Time
 	// deadlineReported latches once the DeadlineExceeded event was
 	// recorded; the pod is Failed from then on.
 	deadlineReported bool
 	// evicted latches the eviction message once the pod went over a local
-	// storage limit (and the Evicted event was recorded); the pod is
-	// Failed from then on.
+	// storage limit or was evicted for node pressure (and the Evicted
+	// event was recorded); the pod is Failed from then on.
 	evicted string
+	// shutdown is the goroutine's copy of shutdownReq, taken when it
+	// begins to stop the pod: the pod is Failed with its reason.
+	shutdown *shutdownStop
+	// reclaimed latches once an evicted pod's volumes were removed.
+	reclaimed bool
 	// storage is the pod's last local storage measurement, taken at
 	// measuredAt; only pods with a limit are measured.
 	storage    *storageUsage
@@ -78,17 +91,73 @@ type worker struct {
 func newWorker(m *Manager, pod *v1.Pod, orphan bool) *worker {
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}.String()
 	return &worker{
-		m:        m,
-		uid:      pod.UID,
-		podKey:   key,
-		log:      m.log.With(zap.String("pod", key), zap.String("uid", string(pod.UID))),
-		wakeCh:   make(chan struct{}, 1),
-		pod:      pod,
-		orphan:   orphan,
-		crash:    newBackoff(m.cfg.BackoffInitial, m.cfg.BackoffMax),
-		images:   newBackoff(defaultBackoffInitial, defaultBackoffMax),
-		observer: newObserver(m.cfg.Runtime, string(pod.UID), m.clock),
+		m:         m,
+		uid:       pod.UID,
+		podKey:    key,
+		log:       m.log.With(podFields(pod.Namespace, pod.Name, pod.UID)...),
+		wakeCh:    make(chan struct{}, 1),
+		pod:       pod,
+		orphan:    orphan,
+		crash:     newBackoff(m.cfg.BackoffInitial, m.cfg.BackoffMax),
+		images:    newBackoff(defaultBackoffInitial, defaultBackoffMax),
+		observer:  newObserver(m.cfg.Runtime, string(pod.UID), m.clock),
+		firstSeen: m.clock.Now(),
 	}
+}
+
+// evictionRequest is a node pressure eviction: the kubelet's signal and
+// message.
+type evictionRequest struct{ signal, message string }
+
+// requestEviction hands the worker an eviction; false when one is
+// pending already.
+func (w *worker) requestEviction(signal, message string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.eviction != nil {
+		return false
+	}
+	w.eviction = &evictionRequest{signal: signal, message: message}
+	return true
+}
+
+// takeEviction latches a pending node pressure eviction: the pod is
+// Failed, Evicted, from then on, and the event is recorded once.
+func (w *worker) takeEviction(pod *v1.Pod) {
+	w.mu.Lock()
+	req := w.eviction
+	w.mu.Unlock()
+	if req == nil || w.evicted != "" {
+		return
+	}
+	w.evicted = req.message
+	w.m.metrics.evictions.WithLabelValues(req.signal).Inc()
+	w.event(pod, "", v1.EventTypeWarning, reasonEvicted, req.message)
+	w.log.Info("pod evicted", zap.String("reason", reasonEvicted), zap.String("signal", req.signal), zap.String("message", req.message))
+}
+
+// reclaimEvicted removes the volumes of an evicted pod once nothing of it
+// runs, as the kubelet tears down a terminated pod's volumes: the space
+// an eviction was for is freed, and the next eviction round does not
+// evict another pod for it.
+func (w *worker) reclaimEvicted(obs observation) {
+	if w.evicted == "" || w.reclaimed || w.orphan {
+		return
+	}
+	for _, c := range obs.Containers {
+		if c.State == status.ContainerRunning {
+			return
+		}
+	}
+	if len(obs.Sandboxes) > 0 && obs.Sandboxes[0].Ready {
+		return
+	}
+	if err := w.m.cfg.Volumes.Cleanup(w.uid); err != nil {
+		w.log.Warn("remove the volumes of the evicted pod", zap.Error(err))
+		return
+	}
+	w.reclaimed = true
+	w.log.Info("volumes of the evicted pod removed")
 }
 
 // wake asks the worker to sync soon; it never blocks.
@@ -163,21 +232,32 @@ func (w *worker) run(ctx context.Context, done func(*worker)) {
 		w.firstSyncDone()
 	}
 	synced, _ := w.snapshot()
+	// op is the kubelet's operation_type of the next sync.
+	op, syncedGen := operationCreate, w.generation()
 	for {
 		pod, terminate := w.snapshot()
 		if pod != synced {
 			w.specChanged(synced, pod)
 			synced = pod
 		}
+		if gen := w.generation(); gen != syncedGen {
+			op, syncedGen = operationUpdate, gen
+		}
 		if terminate {
-			if w.terminatePod(ctx, pod) {
+			began := w.m.clock.Now()
+			stopped := w.terminatePod(ctx, pod)
+			w.m.metrics.workerDuration.WithLabelValues(operationKill).Observe(w.m.clock.Since(began).Seconds())
+			if stopped {
 				done(w)
 			}
 			return
 		}
 		next := workerResync
 		if w.rejected == nil {
+			began := w.m.clock.Now()
 			next = w.sync(ctx, pod)
+			w.m.metrics.workerDuration.WithLabelValues(op).Observe(w.m.clock.Since(began).Seconds())
+			op = operationSync
 			if ctx.Err() == nil {
 				w.firstSyncDone()
 			}
@@ -261,6 +341,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 		w.startTime = podStartTime(obs, w.m.clock.Now())
 		w.seedBackoff(pod, obs)
 	}
+	w.takeEviction(pod)
 	w.measureStorageIfDue(ctx, pod, obs)
 	gen := w.generation()
 	for round := 1; ; round++ {
@@ -293,6 +374,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 			w.deadlineReported = w.deadlineReported || acts.DeadlineExceeded
 			w.latchEviction(&acts)
 			w.refreshVolumes(pod, &acts)
+			w.reclaimEvicted(obs)
 			return acts.Wake
 		}
 		res := w.apply(ctx, pod, obs, &acts)
@@ -357,6 +439,7 @@ func (w *worker) nextMeasurement(pod *v1.Pod) time.Duration {
 func (w *worker) latchEviction(acts *podActions) {
 	if acts.Evicted != "" && w.evicted == "" {
 		w.evicted = acts.Evicted
+		w.m.metrics.evictions.WithLabelValues(acts.EvictionSignal).Inc()
 		w.log.Info("pod evicted", zap.String("reason", reasonEvicted), zap.String("message", acts.Evicted))
 	}
 }

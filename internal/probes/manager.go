@@ -141,7 +141,8 @@ func (m *Manager) Sync(podUID types.UID, targets []Target) {
 		}
 		if c, ok := m.containers[t.ContainerID]; ok && c.podUID != podUID {
 			m.log.Warn("Container already synced for another pod",
-				zap.String("containerID", t.ContainerID), zap.String("podUID", string(c.podUID)))
+				zap.String("pod", c.podKey()), zap.String("namespace", c.namespace), zap.String("uid", string(c.podUID)),
+				zap.String("container", c.name), zap.String("containerID", t.ContainerID), zap.String("otherUID", string(podUID)))
 			continue
 		}
 		c := m.newContainer(podUID, t, now)

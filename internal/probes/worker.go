@@ -163,6 +163,8 @@ func (w *worker) tick(ctx context.Context) bool {
 func (w *worker) fields(extra ...zap.Field) []zap.Field {
 	return append([]zap.Field{
 		zap.String("pod", w.c.podKey()),
+		zap.String("namespace", w.c.namespace),
+		zap.String("uid", string(w.c.podUID)),
 		zap.String("container", w.c.name),
 		zap.String("containerID", w.c.id),
 		zap.Stringer("probe", w.kind),

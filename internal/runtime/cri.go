@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
@@ -41,22 +42,44 @@ type Client struct {
 	timeout  time.Duration
 }
 
+// DialOption shapes the client Dial makes.
+type DialOption func(*dialOptions)
+
+type dialOptions struct {
+	metrics prometheus.Registerer
+}
+
+// WithMetrics counts and times every CRI call in reg as the kubelet's
+// kubelet_runtime_operations_total, _errors_total and _duration_seconds
+// by operation_type.
+func WithMetrics(reg prometheus.Registerer) DialOption {
+	return func(o *dialOptions) { o.metrics = reg }
+}
+
 // Dial connects to the CRI endpoint (a unix:// address or a socket path)
 // and checks that the runtime answers and speaks CRI v1. The connection
 // retries with gRPC's capped exponential backoff, never faster.
-func Dial(ctx context.Context, endpoint string, timeout time.Duration) (*Client, error) {
+func Dial(ctx context.Context, endpoint string, timeout time.Duration, opts ...DialOption) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
+	}
+	var o dialOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
 	target, err := grpcTarget(endpoint)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(target,
+	grpcOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize), grpc.MaxCallSendMsgSize(maxMsgSize)),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: versionCheckTimeout}),
-	)
+	}
+	if o.metrics != nil {
+		grpcOpts = append(grpcOpts, grpc.WithUnaryInterceptor(newOperationMetrics(o.metrics).interceptor))
+	}
+	conn, err := grpc.NewClient(target, grpcOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the container runtime at %s: %w", endpoint, err)
 	}
@@ -300,4 +323,32 @@ func (c *Client) ListImages(ctx context.Context, filter *runtimeapi.ImageFilter)
 		return nil, err
 	}
 	return resp.Images, nil
+}
+
+// RemoveImage removes an image; removing one that is gone is no error.
+func (c *Client) RemoveImage(ctx context.Context, image *runtimeapi.ImageSpec) error {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	_, err := c.img.RemoveImage(ctx, &runtimeapi.RemoveImageRequest{Image: image})
+	return err
+}
+
+// ImageFsInfo returns the usage of the filesystems images are stored on.
+func (c *Client) ImageFsInfo(ctx context.Context) ([]*runtimeapi.FilesystemUsage, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	resp, err := c.img.ImageFsInfo(ctx, &runtimeapi.ImageFsInfoRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return resp.ImageFilesystems, nil
+}
+
+// ReopenContainerLog asks the runtime to reopen a running container's log
+// file, after it was renamed for rotation.
+func (c *Client) ReopenContainerLog(ctx context.Context, containerID string) error {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	_, err := c.rt.ReopenContainerLog(ctx, &runtimeapi.ReopenContainerLogRequest{ContainerId: containerID})
+	return err
 }

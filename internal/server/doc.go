@@ -1,7 +1,12 @@
 // Package server owns the daemon's local HTTP API, served on a unix socket
-// only root can use (ServeUnix). It changes no pod itself: it answers from
-// what other components hand it, and passes the two requests that act on
-// the node on to them.
+// only root can use (ServeUnix), over HTTPS with the TLS config the node's
+// PKI gives (ServeHTTPS: client certificates required) and, when enabled,
+// its reading part in plain HTTP on loopback (ServeReadOnly, readonly.go:
+// GET only, never logs, exec, attach or port-forward). It changes no pod
+// itself: it answers from what other components hand it, and passes the
+// requests that act on the node on to them. Every listener bounds header
+// time and size, request bodies and idle connections, and has no write
+// timeout: logs, watches and exec stream (listen.go).
 //
 // Endpoints:
 //
@@ -14,19 +19,22 @@
 //   - GET /manifests lists the files of the manifest directory, the pod
 //     each runs and why a file runs none, from the Manifests view the
 //     daemon keeps up to date (ServeManifests, Manifests.Set).
-//   - GET /pods/{namespace}/{name}/log writes a container's log as
-//     `kubectl logs` shows it (container, previous, tailLines, timestamps,
-//     follow); ServeContainers says where log files are, and
-//     internal/logs reads them.
-//   - POST /pods/{namespace}/{name}/exec runs a command in a running
-//     container through the execer given to ServeContainers (CRI
-//     ExecSync) and answers an ExecResult.
+//   - GET /pods/{namespace}/{name}/log is the Kubernetes API's
+//     /api/v1/namespaces/{namespace}/pods/{name}/log under a short name:
+//     the same handler (ServeKubeAPI) answers both.
+//   - /api, /apis, /version and what is under them are the Kubernetes API
+//     subset (internal/kubeapi) handed to ServeKubeAPI, exec, attach and
+//     port-forward included.
 //   - POST /drain stops every pod gracefully through the drainer given to
 //     ServeDrain (the pod manager).
 //   - GET /metrics is the Prometheus registry given to New, when there is
 //     one; GET /debug/pprof/ serves Go's profiles.
+//   - /api, /apis and /version are the Kubernetes API subset handed to
+//     ServeKubeAPI (internal/kubeapi).
+//   - GET /kubeconfig, on the socket only, is the admin kubeconfig of the
+//     HTTPS port (ServeKubeconfig); 404 while HTTPS is off.
 //
-// An endpoint whose source was not handed over answers 501 (log, exec,
-// drain) or an empty list (events, manifests). The server declares the
+// An endpoint whose source was not handed over answers 501 (drain) or 404
+// (the Kubernetes API, logs) or an empty list (events, manifests). The server declares the
 // small interfaces it needs of those sources and imports none of them.
 package server

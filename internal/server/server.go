@@ -43,14 +43,16 @@ type Server struct {
 	events    eventLister
 	manifests *Manifests
 	drainer   drainer
-	logPath   LogPathFunc
-	exec      execer
 	log       *zap.Logger
 	registry  *prometheus.Registry
+	// kubeconfig renders GET /kubeconfig (the admin kubeconfig that
+	// internal/pki makes), nil while HTTPS is off.
+	kubeconfig func() ([]byte, error)
 	// runtimeCheck makes /healthz fail while the runtime is down (nil: not checked).
 	runtimeCheck RuntimeCheck
-	handler      http.Handler
-	mux          *http.ServeMux
+	// handler serves the unix socket: mux plus the socket-only routes.
+	handler http.Handler
+	mux     *http.ServeMux
 }
 
 // New returns a server reading pods from pods and metrics from registry
@@ -69,17 +71,19 @@ func New(pods podLister, events eventLister, registry *prometheus.Registry, log 
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /pods/{namespace}/{name}/log", s.podLog)
-	mux.HandleFunc("POST /pods/{namespace}/{name}/exec", s.podExec)
 	if registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	}
 	s.mux = mux
-	s.handler = mux
+	socket := http.NewServeMux()
+	socket.HandleFunc("GET /kubeconfig", s.getKubeconfig)
+	socket.Handle("/", mux)
+	s.handler = socket
 	return s
 }
 
 // kubeAPIRoutes are the path prefixes of the Kubernetes API subset.
-var kubeAPIRoutes = []string{"/api", "/api/", "/apis", "/apis/", "/version", "/version/"}
+var kubeAPIRoutes = []string{"/api", "/api/", "/apis", "/apis/", "/version", "/version/", "/openapi/v2", "/openapi/v3"}
 
 // ServeKubeAPI makes the server answer the Kubernetes API paths (/api,
 // /apis, /version and under them) with h (internal/kubeapi).
@@ -123,18 +127,8 @@ func (s *Server) ServeUnix(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
 	s.log.Info("serving the API", zap.String("socket", path))
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve API: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+	err = serve(ctx, newHTTPServer(s.handler, s.log), "API", l)
 	os.Remove(path)
 	return err
 }

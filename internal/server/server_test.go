@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -280,41 +280,14 @@ func TestServeUnix_Errors(t *testing.T) {
 	}
 }
 
-func TestPodLog(t *testing.T) {
-	dir := t.TempDir()
-	logFile := filepath.Join(dir, "app-0.log")
-	content := "2026-11-23T11:00:00Z stdout F one\n2026-11-23T11:00:01Z stderr F two\n"
-	if err := os.WriteFile(logFile, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := pod("default", "a", v1.PodRunning)
-	p.Status.ContainerStatuses = []v1.ContainerStatus{{
-		Name: "app", ContainerID: "containerd://c1",
-		State: v1.ContainerState{Running: &v1.ContainerStateRunning{}},
-	}}
-	tests := []struct {
-		name     string
-		path     string
-		wantCode int
-		wantBody string // prefix
-	}{
-		{name: "whole log", path: "/pods/default/a/log", wantCode: 200, wantBody: "one\ntwo\n"},
-		{name: "tail and timestamps", path: "/pods/default/a/log?tailLines=1&timestamps=true", wantCode: 200, wantBody: "2026-11-23T11:00:01Z two\n"},
-		{name: "bad tailLines", path: "/pods/default/a/log?tailLines=-1", wantCode: 400, wantBody: "tailLines must be a non-negative number"},
-		{name: "no previous instance", path: "/pods/default/a/log?previous=true", wantCode: 400, wantBody: `previous terminated container "app" in pod "a" not found`},
-		{name: "unknown pod", path: "/pods/default/b/log", wantCode: 404, wantBody: `pods "b" not found`},
-		{name: "unknown container", path: "/pods/default/a/log?container=db", wantCode: 400, wantBody: "container db is not valid for pod a"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newServer(fakePods{p}, nil, zap.NewNop())
-			s.ServeContainers(func(_ *v1.Pod, container string, restart int32) string {
-				return filepath.Join(dir, container+"-"+strconv.Itoa(int(restart))+".log")
-			}, nil)
-			rec := get(t, s.handler, http.MethodGet, tt.path)
-			if rec.Code != tt.wantCode || !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
-				t.Fatalf("GET %s = %d %q, want %d %q", tt.path, rec.Code, rec.Body.String(), tt.wantCode, tt.wantBody)
-			}
-		})
+func TestPodLog_IsTheKubeAPIsPodsLog(t *testing.T) {
+	s := newServer(fakePods{}, nil, zap.NewNop())
+	s.ServeKubeAPI(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s?%s", r.URL.Path, r.URL.RawQuery)
+	}))
+	rec := get(t, s.handler, http.MethodGet, "/pods/kube-system/a-node1/log?container=app&tailLines=1")
+	want := "/api/v1/namespaces/kube-system/pods/a-node1/log?container=app&tailLines=1"
+	if rec.Code != http.StatusOK || rec.Body.String() != want {
+		t.Fatalf("GET /pods/kube-system/a-node1/log = %d %q, want 200 %q", rec.Code, rec.Body.String(), want)
 	}
 }

@@ -22,7 +22,12 @@
 //     with every pod's latest status and the server Lists, deep copies
 //     both ways; and Events, which the pod workers Record into (with the
 //     kubelet's reasons, repeats merged into one event with a count, at
-//     most 64 per pod), Forget when a pod is gone, and the server Lists.
+//     most 64 per object), Forget when a pod is gone, and the server Lists;
+//     the daemon records the node's own events with RecordFor(NodeRef).
+//     Both number every change through a shared Feed: one monotonic
+//     resourceVersion stamped on each object, and the recent changes
+//     (ADDED, MODIFIED, DELETED with the object before and after) kept for
+//     the API's watches, which resume from a list's version (ListAt).
 //   - The printing of pods, pure as well: PrintPods writes the table of
 //     `kubectl get pods` (NAME READY STATUS RESTARTS AGE, -o wide, -A) by
 //     kubectl's printPod rules (pkg/printers/internalversion/printers.go),

@@ -7,6 +7,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minikubelet/minikubelet/internal/podcolumns"
 )
 
 var fxNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -245,7 +247,7 @@ func TestStatusColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := summarize(tt.pod).status; got != tt.want {
+			if got := podcolumns.Summarize(tt.pod).Status; got != tt.want {
 				t.Errorf("STATUS = %q, want %q", got, tt.want)
 			}
 		})
@@ -306,7 +308,7 @@ func TestReadyColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := summarize(tt.pod).readyCell(); got != tt.want {
+			if got := podcolumns.Summarize(tt.pod).ReadyCell(); got != tt.want {
 				t.Errorf("READY = %q, want %q", got, tt.want)
 			}
 		})
@@ -368,7 +370,7 @@ func TestRestartsColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := summarize(tt.pod).restartsCell(fxNow); got != tt.want {
+			if got := podcolumns.Summarize(tt.pod).RestartsCell(fxNow); got != tt.want {
 				t.Errorf("RESTARTS = %q, want %q", got, tt.want)
 			}
 		})

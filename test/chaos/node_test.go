@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -44,6 +45,7 @@ type node struct {
 	socket  string
 	logPath string
 	args    []string
+	port    int // the HTTPS port
 	cri     *runtime.Client
 	client  *http.Client
 	cmd     *exec.Cmd
@@ -81,6 +83,7 @@ func newNode(t *testing.T, c *runtime.Client, args ...string) *node {
 		logPath: filepath.Join(work, "daemon.log"),
 		args:    args,
 		cri:     c,
+		port:    freeLoopbackPort(t),
 	}
 	if err := os.Mkdir(n.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -100,6 +103,17 @@ func newNode(t *testing.T, c *runtime.Client, args ...string) *node {
 	return n
 }
 
+// freeLoopbackPort finds a free TCP port on loopback.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 // start runs the daemon process (again, after a kill).
 func (n *node) start() {
 	n.t.Helper()
@@ -114,6 +128,11 @@ func (n *node) start() {
 		"--root-dir", filepath.Join(n.work, "root"),
 		"--pod-logs-dir", filepath.Join(n.work, "logs"),
 		"--cgroup-root", n.cgroupRoot(),
+		"--log-format", "text",
+		// A port of its own: the daemons of the suite run side by side.
+		"--port", strconv.Itoa(n.port),
+		"--healthz-port", "0",
+		"--kubeconfig-path", filepath.Join(n.work, "kubeconfig"),
 	)
 	n.cmd.Args = append(n.cmd.Args, n.args...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile

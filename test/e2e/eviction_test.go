@@ -57,4 +57,7 @@ spec:
 	if evs := n.eventsFor("hog", "Evicted"); len(evs) != 1 || !strings.Contains(evs[0], want) {
 		t.Errorf("Evicted events %q, want one with the kubelet's message", evs)
 	}
+	if v := n.metric("kubelet_evictions", map[string]string{"eviction_signal": "emptydirfs.limit"}); v != 1 {
+		t.Errorf("kubelet_evictions{eviction_signal=emptydirfs.limit} = %v, want 1", v)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,9 +41,13 @@ type testNode struct {
 	dir     string
 	socket  string
 	logPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	client  *http.Client
+	// port is the node's own HTTPS port, kubeconfig the kubeconfig the
+	// daemon writes for it (kubectl_test.go).
+	port       int
+	kubeconfig string
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	client     *http.Client
 	// args are daemon flags beyond the ones every test node has, added
 	// to every start's command line.
 	args []string
@@ -67,6 +72,9 @@ func startNode(t *testing.T, args ...string) *testNode {
 		socket:  filepath.Join(work, "api.sock"),
 		logPath: filepath.Join(work, "daemon.log"),
 		args:    args,
+		// One port per node, kept across restarts.
+		port:       freePort(t),
+		kubeconfig: filepath.Join(work, "kubeconfig"),
 	}
 	if err := os.Mkdir(n.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -97,9 +105,13 @@ func (n *testNode) start() {
 		"--pod-manifest-path", n.dir,
 		"--hostname-override", n.name,
 		"--api-socket", n.socket,
-		"--root-dir", filepath.Join(filepath.Dir(n.dir), "root"),
+		"--root-dir", n.rootDir(),
 		"--log-level", "debug",
+		// The tests read the console format; a test may ask for json.
+		"--log-format", "text",
 		"--cgroup-root", n.cgroupRoot(),
+		"--port", strconv.Itoa(n.port),
+		"--kubeconfig-path", n.kubeconfig,
 	)
 	n.cmd.Args = append(n.cmd.Args, n.args...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
@@ -186,6 +198,9 @@ func (n *testNode) cleanup() {
 // cgroupRoot is the node's own cgroup root, so that the kubepods
 // hierarchies of the tests' daemons never share a file.
 func (n *testNode) cgroupRoot() string { return "/minikubelet-" + n.name }
+
+// rootDir is the node's --root-dir.
+func (n *testNode) rootDir() string { return filepath.Join(filepath.Dir(n.dir), "root") }
 
 func (n *testNode) logTail() string {
 	data, err := os.ReadFile(n.logPath)
