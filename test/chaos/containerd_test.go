@@ -285,6 +285,10 @@ func TestChaos_ContainerdKilled(t *testing.T) {
 	if sawDown == 0 {
 		t.Fatalf("/healthz did not say the runtime is down within 20s of containerd's SIGKILL:\n%s", n.logTail())
 	}
+	ready := n.nodeReady()
+	if ready == nil || ready.Status != v1.ConditionFalse {
+		t.Errorf("the node's Ready condition with containerd down: %+v, want False", ready)
+	}
 	syscall.Kill(diesPID, syscall.SIGKILL)
 	syscall.Kill(endsPID, syscall.SIGKILL)
 	time.Sleep(downFor)
@@ -340,6 +344,29 @@ func TestChaos_ContainerdKilled(t *testing.T) {
 			t.Errorf("pod %s: sandbox %.12s replaced", name, id)
 		}
 	}
-	t.Logf("chaos: containerd SIGKILL: %d pods kept, down %s: /healthz said %q %.2fs after the kill; %.2fs after containerd's return /healthz was ok, %.2fs after it the Always pod's dead container was restarted; the Never pod Failed without a second run; no sandbox or container recreated",
-		keep+2, downFor, firstLine(reading, "runtime"), sawDown.Seconds(), healthy.Seconds(), restarted.Seconds())
+	if r := n.nodeReady(); r == nil || r.Status != v1.ConditionTrue {
+		t.Errorf("the node's Ready condition after containerd's return: %+v, want True", r)
+	}
+	t.Logf("chaos: containerd SIGKILL: %d pods kept, down %s: /healthz said %q %.2fs after the kill, node Ready %s (%s); %.2fs after containerd's return /healthz was ok, %.2fs after it the Always pod's dead container was restarted; the Never pod Failed without a second run; no sandbox or container recreated",
+		keep+2, downFor, firstLine(reading, "runtime"), sawDown.Seconds(), ready.Status, ready.Message, healthy.Seconds(), restarted.Seconds())
+}
+
+// nodeReady is the Ready condition of the node object the daemon serves.
+func (n *node) nodeReady() *v1.NodeCondition {
+	body, err := n.get("/api/v1/nodes/" + n.name)
+	if err != nil {
+		n.t.Errorf("GET the node: %v", err)
+		return nil
+	}
+	var obj v1.Node
+	if err := json.Unmarshal(body, &obj); err != nil {
+		n.t.Errorf("decode the node: %v", err)
+		return nil
+	}
+	for i := range obj.Status.Conditions {
+		if obj.Status.Conditions[i].Type == v1.NodeReady {
+			return &obj.Status.Conditions[i]
+		}
+	}
+	return nil
 }
