@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 SCENARIO ?=
 
-.PHONY: kubectl deb e2e-systemd fuzz all build pause-image node-up node-down images demo demo-down unit e2e test lint vet fmt bench install clean
+.PHONY: chaos chaos-short kubectl deb e2e-systemd fuzz all build pause-image node-up node-down images demo demo-down unit e2e test lint vet fmt bench install clean
 
 all: build
 
@@ -59,12 +59,25 @@ $(BIN)/kubectl: hack/kubectl.sh tools/kubectl/go.mod tools/kubectl/go.sum $(wild
 e2e: node-up kubectl
 	MINIKUBELET_BIN=$(abspath $(BIN)/minikubelet) KUBECTL_BIN=$(abspath $(BIN)/kubectl) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
 
-test: vet unit fuzz e2e e2e-systemd
+# chaos-short runs the fuzzer for 30 s, so test needs no separate fuzz.
+test: vet unit e2e e2e-systemd chaos-short
 
 # A short, bounded fuzz run of the manifest decoder: it must never panic.
 FUZZTIME ?= 10s
 fuzz: $(PAUSE_TAR)
 	$(GO) test -run=NONE -fuzz=FuzzDecodeManifest -fuzztime=$(FUZZTIME) -parallel=1 ./internal/staticpods/
+
+# The reliability suite (test/chaos, README "Reliability"): faults, churn,
+# hostile input and a soak against the node's containerd. chaos-short is
+# part of make test (about 3 minutes); chaos is the long form, by hand.
+CHAOS_TIMEOUT ?= 90m
+chaos-short: node-up
+	MINIKUBELET_CHAOS=short MINIKUBELET_BIN=$(abspath $(BIN)/minikubelet) $(GO) test -count=1 -timeout 15m -v ./test/chaos/
+	$(MAKE) fuzz FUZZTIME=30s
+
+chaos: node-up
+	MINIKUBELET_CHAOS=long MINIKUBELET_BIN=$(abspath $(BIN)/minikubelet) $(GO) test -count=1 -timeout $(CHAOS_TIMEOUT) -v ./test/chaos/
+	$(MAKE) fuzz FUZZTIME=5m
 
 vet: $(PAUSE_TAR)
 	@out=$$(gofmt -l cmd internal test hack tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

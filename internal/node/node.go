@@ -19,6 +19,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/config"
@@ -162,6 +163,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		Logger:         log.Named("staticpods"),
 	})
 	srv := server.New(store, events, registry, log.Named("api"))
+	srv.CheckRuntime(func(ctx context.Context) error { return runtimeHealth(ctx, rt) })
 	manifests := &server.Manifests{}
 	srv.ServeManifests(manifests)
 	srv.ServeDrain(manager)
@@ -379,4 +381,21 @@ func relistInterval(watchdog time.Duration) time.Duration {
 		return 0
 	}
 	return watchdog / 3
+}
+
+// runtimeHealth is /healthz's reading of the runtime, as the kubelet's
+// runtime state: down when CRI Status fails, not ready when its
+// RuntimeReady condition is false. NetworkReady is not required: a
+// host-network pod runs without it.
+func runtimeHealth(ctx context.Context, rt *runtime.Client) error {
+	st, err := rt.Status(ctx, false)
+	if err != nil {
+		return fmt.Errorf("container runtime is down: %w", err)
+	}
+	for _, c := range st.GetStatus().GetConditions() {
+		if c.Type == runtimeapi.RuntimeReady && !c.Status {
+			return fmt.Errorf("container runtime is not ready: %s: %s", c.Reason, c.Message)
+		}
+	}
+	return nil
 }

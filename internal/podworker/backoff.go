@@ -35,9 +35,14 @@ func newBackoff(initial, max time.Duration) *backoff {
 
 // inBackoff reports whether a restart of key, whose last run ended at
 // finished, must still wait at now, and how long.
+//
+// An end in the future means the wall clock went back since (finished
+// comes from containerd's wall clock): the kubelet then waits the jump
+// out on top of the period, an hour's jump an hour's stall; here the
+// restart is due at once, one early restart rather than a stall.
 func (b *backoff) inBackoff(key string, finished, now time.Time) (bool, time.Duration) {
 	e, ok := b.entries[key]
-	if !ok || b.expired(e, now) {
+	if !ok || b.expired(e, now) || finished.After(now) {
 		return false, 0
 	}
 	if wait := finished.Add(e.period).Sub(now); wait > 0 {
@@ -49,9 +54,11 @@ func (b *backoff) inBackoff(key string, finished, now time.Time) (bool, time.Dur
 // inBackoffSinceUpdate reports whether key was updated less than its delay
 // ago (a pull may not be tried again yet), and for how long still: the
 // kubelet's IsInBackOffSinceUpdate.
+// An update in the future means the wall clock went back: due at once,
+// as inBackoff.
 func (b *backoff) inBackoffSinceUpdate(key string, now time.Time) (bool, time.Duration) {
 	e, ok := b.entries[key]
-	if !ok || b.expired(e, now) {
+	if !ok || b.expired(e, now) || e.lastUpdate.After(now) {
 		return false, 0
 	}
 	if wait := e.lastUpdate.Add(e.period).Sub(now); wait > 0 {

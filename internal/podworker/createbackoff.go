@@ -38,7 +38,7 @@ func createFailed(w status.Waiting) bool {
 // waits.
 func createBackoffWait(failures map[string]createFailure, name string, now time.Time) (status.Waiting, time.Duration, bool) {
 	f, ok := failures[name]
-	if !ok {
+	if !ok || f.At.After(now) { // the clock went back: due at once
 		return status.Waiting{}, 0, false
 	}
 	if wait := f.At.Add(syncErrorBackoff).Sub(now); wait > 0 {

@@ -342,7 +342,7 @@ func (w *worker) sync(ctx context.Context, pod *v1.Pod) time.Duration {
 	}
 	if w.startTime.IsZero() {
 		w.startTime = podStartTime(obs, w.m.clock.Now())
-		w.seedBackoff(obs)
+		w.seedBackoff(pod, obs)
 	}
 	w.takeEviction(pod)
 	w.measureStorageIfDue(ctx, pod, obs)
@@ -506,13 +506,33 @@ func (w *worker) probeVerdicts(obs observation) map[string]probeVerdict {
 // seedBackoff rebuilds the restart backoff of containers that already
 // restarted, from what containerd recorded, so a restart of the daemon
 // does not reset a crash loop (the kubelet forgets it).
-func (w *worker) seedBackoff(obs observation) {
-	for name, instances := range latestByName(obs.Containers) {
-		latest := instances[0]
-		if latest.RestartCount > 0 {
-			w.crash.seed(name, int(latest.RestartCount), latest.CreatedAt)
+func (w *worker) seedBackoff(pod *v1.Pod, obs observation) {
+	for name, latest := range backoffSeeds(pod, obs.Containers) {
+		w.crash.seed(name, int(latest.RestartCount), latest.CreatedAt)
+	}
+}
+
+// backoffSeeds returns, per container name, the latest instance to seed
+// the crash backoff from: one that restarted before and ran the spec's
+// current definition. An instance of an older definition was killed for
+// the change (the daemon may have died between the kill and the start):
+// the kubelet keys the backoff by the definition's hash, so the new
+// definition starts at once.
+func backoffSeeds(pod *v1.Pod, containers []containerRecord) map[string]containerRecord {
+	hashes := map[string]string{}
+	for _, list := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			hashes[list[i].Name] = containerHash(&list[i])
 		}
 	}
+	out := map[string]containerRecord{}
+	for name, instances := range latestByName(containers) {
+		latest := instances[0]
+		if latest.RestartCount > 0 && latest.Hash == hashes[name] {
+			out[name] = latest
+		}
+	}
+	return out
 }
 
 func (w *worker) event(pod *v1.Pod, container, eventType, reason, message string) {

@@ -10,7 +10,8 @@
 //
 // Endpoints:
 //
-//   - GET /healthz answers "ok".
+//   - GET /healthz answers "ok", or 500 with the reason while the
+//     container runtime is down or not ready (CheckRuntime).
 //   - GET /pods is a v1.PodList with live status, as the kubelet's /pods,
 //     read from the pod lister given to New (status.Store).
 //   - GET /events is a v1.EventList, read from the event lister given to

@@ -48,6 +48,8 @@ type Server struct {
 	// kubeconfig renders GET /kubeconfig (the admin kubeconfig that
 	// internal/pki makes), nil while HTTPS is off.
 	kubeconfig func() ([]byte, error)
+	// runtimeCheck makes /healthz fail while the runtime is down (nil: not checked).
+	runtimeCheck RuntimeCheck
 	// handler serves the unix socket: mux plus the socket-only routes.
 	handler http.Handler
 	mux     *http.ServeMux
@@ -129,11 +131,6 @@ func (s *Server) ServeUnix(ctx context.Context, path string) error {
 	err = serve(ctx, newHTTPServer(s.handler, s.log), "API", l)
 	os.Remove(path)
 	return err
-}
-
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprint(w, "ok")
 }
 
 func (s *Server) listPods(w http.ResponseWriter, _ *http.Request) {

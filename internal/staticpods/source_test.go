@@ -567,6 +567,39 @@ func TestSource_DirectoryRemovedAndRecreated(t *testing.T) {
 	}
 }
 
+// The path swapped between a symlink to another directory and a real
+// directory: the watch on whatever the path named sees nothing of the
+// swap, the parent's watch does, and no rescan is needed to follow it.
+func TestSource_PathSwappedBetweenSymlinkAndDirectory(t *testing.T) {
+	root := t.TempDir()
+	dir, other, aside := filepath.Join(root, "manifests"), filepath.Join(root, "other"), filepath.Join(root, "aside")
+	for _, d := range []string{dir, other} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "web.yaml"), namedPod("web", "busybox:1"))
+	writeFile(t, filepath.Join(other, "web.yaml"), namedPod("web", "busybox:2"))
+	h := startSource(t, dir)
+	h.next("the first snapshot")
+
+	if err := os.Rename(dir, aside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(other, dir); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the symlinked directory's pod", hasImage("web.yaml", "busybox:2"))
+
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(aside, dir); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the directory's pod again, with no rescan", hasImage("web.yaml", "busybox:1"))
+}
+
 func TestSource_PeriodicRescanSeesChangesWithoutEvents(t *testing.T) {
 	root := t.TempDir()
 	dir, outside := filepath.Join(root, "manifests"), filepath.Join(root, "elsewhere")

@@ -30,9 +30,12 @@ const (
 	// parent is, until the directory appears).
 	dirEvents = unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM |
 		unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
-	// parentEvents are the events watched on the directory's parent while
-	// the directory does not exist: those that make it appear.
-	parentEvents = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_ONLYDIR
+	// parentEvents are the events watched on the directory's parent, all
+	// along: those that make the directory's name appear, go or name
+	// something else (a symlink swapped for the directory says nothing to
+	// the watch on what the symlink named).
+	parentEvents = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM |
+		unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 	// watchBufferSize holds many events (16 bytes plus the name each) per read.
 	watchBufferSize = 64 << 10
 )
@@ -230,31 +233,23 @@ func (w *dirWatch) close() {
 // ensure is called before every scan, so that nothing that happens after
 // the scan goes unnoticed. Adding a watch again is cheap and returns the
 // same descriptor while the path names the same directory; a new one means
-// the directory was replaced, and the old watch goes.
+// the directory was replaced, and the old watch goes. The parent is
+// watched first and all along, so that the path being replaced is noticed
+// whatever it named.
 func (w *dirWatch) ensure() {
 	if w.file == nil {
 		return
 	}
-	err := w.addDir()
-	if err == nil {
-		w.dropParent()
-		return
+	if w.parentWd < 0 && w.parent != w.dir {
+		wd, err := unix.InotifyAddWatch(w.fd, w.parent, parentEvents)
+		if err != nil {
+			w.log.Debug("Cannot watch the parent of the manifest directory; a replaced directory is seen at the periodic rescan", zap.Error(err))
+		} else {
+			w.parentWd = int32(wd)
+		}
 	}
-	if !errors.Is(err, unix.ENOENT) {
+	if err := w.addDir(); err != nil && !errors.Is(err, unix.ENOENT) {
 		w.log.Debug("Cannot watch the manifest directory", zap.Error(err))
-	}
-	if w.parentWd >= 0 || w.parent == w.dir {
-		return
-	}
-	wd, err := unix.InotifyAddWatch(w.fd, w.parent, parentEvents)
-	if err != nil {
-		w.log.Debug("Cannot watch the parent of the manifest directory; it is looked for at the periodic rescan", zap.Error(err))
-		return
-	}
-	w.parentWd = int32(wd)
-	// The directory may have appeared while the parent watch was being set up.
-	if w.addDir() == nil {
-		w.dropParent()
 	}
 }
 
@@ -297,6 +292,10 @@ func (w *dirWatch) interpret(ev watchEvent) (string, fileChange) {
 	case ev.mask&unix.IN_Q_OVERFLOW != 0:
 		return "", changeLost
 	case w.parentWd >= 0 && ev.wd == w.parentWd:
+		if ev.mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_UNMOUNT|unix.IN_IGNORED) != 0 {
+			w.dropParent()
+			return "", changeDir
+		}
 		if ev.name == filepath.Base(w.dir) {
 			return "", changeDir
 		}

@@ -58,3 +58,45 @@ func TestReset_AfterTheTickWasReceived(t *testing.T) {
 		t.Fatal("a received timer did not fire again after Reset")
 	}
 }
+
+// A wall clock jump (the fake clock set forward or back) under an armed
+// timer: forward past the deadline fires it once; back holds it, and a
+// Reset after the jump counts from the new time, never from the old.
+func TestReset_ClockJumps(t *testing.T) {
+	start := time.Unix(100_000, 0)
+	clk := clocktesting.NewFakeClock(start)
+	timer := clk.NewTimer(10 * time.Second)
+
+	clk.SetTime(start.Add(-time.Hour))
+	select {
+	case <-timer.C():
+		t.Fatal("fired when the clock went back")
+	default:
+	}
+	Reset(timer, 10*time.Second)
+	clk.Step(9 * time.Second)
+	select {
+	case <-timer.C():
+		t.Fatal("fired before the deadline counted from after the jump")
+	default:
+	}
+	clk.Step(time.Second)
+	select {
+	case <-timer.C():
+	default:
+		t.Fatal("did not fire 10s after the Reset that followed the backward jump")
+	}
+
+	Reset(timer, 10*time.Second)
+	clk.SetTime(clk.Now().Add(24 * time.Hour))
+	select {
+	case <-timer.C():
+	default:
+		t.Fatal("did not fire when the clock jumped forward past the deadline")
+	}
+	select {
+	case <-timer.C():
+		t.Fatal("fired twice for one deadline")
+	default:
+	}
+}
