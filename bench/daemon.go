@@ -69,8 +69,10 @@ func (d *daemon) start(ctx context.Context) error {
 		"--hostname-override", d.node,
 		"--api-socket", d.socket(),
 		"--root-dir", filepath.Join(d.dir, "root"),
-		// No HTTPS port: the bench's daemons would share its default.
+		// No HTTPS port and no plain /healthz: the bench's daemons would
+		// share their defaults.
 		"--port", "0",
+		"--healthz-port", "0",
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a ^C to the bench must not kill the daemon

@@ -31,9 +31,7 @@ var evictionSignals = map[string]bool{
 func (c Config) validateKubelet() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !validPort(c.Port) {
-		add("port (--port) %v must be between 1 and 65535, inclusive", c.Port)
-	}
+	// port is checked in serving.go: 0 there turns HTTPS off.
 	if c.ReadOnlyPort != 0 && !validPort(c.ReadOnlyPort) {
 		add("readOnlyPort (--read-only-port) %v must be between 0 and 65535, inclusive", c.ReadOnlyPort)
 	}

@@ -23,7 +23,7 @@ func TestValidate_KubeletFields(t *testing.T) {
 		}},
 		{name: "no eviction thresholds", mutate: func(c *Config) { c.EvictionHard = map[string]string{} }},
 		{name: "json logs", mutate: func(c *Config) { c.Logging.Format = "json" }},
-		{name: "port out of range", mutate: func(c *Config) { c.Port = 70000 }, wantErr: []string{"port (--port) 70000 must be between 1 and 65535, inclusive"}},
+		{name: "port out of range", mutate: func(c *Config) { c.Port = 70000 }, wantErr: []string{"port: must be between 0 (off) and 65535, got 70000"}},
 		{name: "read-only port too big", mutate: func(c *Config) { c.ReadOnlyPort = 65536 }, wantErr: []string{"readOnlyPort (--read-only-port) 65536 must be between 0 and 65535"}},
 		{name: "healthz port negative", mutate: func(c *Config) { c.HealthzPort = i32(-1) }, wantErr: []string{"healthzPort (--healthz-port) -1 must be between 1 and 65535"}},
 		{name: "address not an IP", mutate: func(c *Config) { c.Address = "localhost" }, wantErr: []string{"address", `"localhost"`}},

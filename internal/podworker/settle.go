@@ -114,7 +114,12 @@ func settle(acts *podActions, res applyResult, images *backoff, now time.Time) o
 			if !pulls[s.Container.Image] {
 				pulls[s.Container.Image] = true
 				out.FailedPulls = append(out.FailedPulls, s.Container.Image)
-				wake(images.nextPeriod(s.Container.Image, now))
+				// The next sync, a second later, finds the image in its
+				// backoff and shows ImagePullBackOff until it ends, as
+				// the kubelet's sync after the pod's sandbox event does:
+				// ErrImagePull is what a pull said, ImagePullBackOff what
+				// the node waits for.
+				wake(retryInterval)
 			}
 		case r.Waiting.Reason == reasonImagePullBackOff:
 			wake(s.PullBackoff)

@@ -40,13 +40,13 @@ func TestSettle(t *testing.T) {
 			wantClean: true,
 		},
 		{
-			name:   "a failed pull grows the image backoff once per image and wakes when it ends",
+			name:   "a failed pull grows the image backoff once per image and syncs again to show ImagePullBackOff",
 			acts:   podActions{Starts: []containerStart{{Container: a}, {Container: b}}, Waiting: map[string]status.Waiting{}},
 			res:    applyResult{Starts: []startResult{{Waiting: status.Waiting{Reason: reasonErrImagePull, Message: "not found"}, PullFailed: true}, {Waiting: status.Waiting{Reason: reasonErrImagePull, Message: "not found"}, PullFailed: true}}},
 			images: pulled,
 			want: outcome{
 				Waiting:     map[string]status.Waiting{"a": {Reason: reasonErrImagePull, Message: "not found"}, "b": {Reason: reasonErrImagePull, Message: "not found"}},
-				Wake:        20 * time.Second,
+				Wake:        retryInterval, // the next sync shows ImagePullBackOff
 				FailedPulls: []string{"img:1"},
 			},
 		},

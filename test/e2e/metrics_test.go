@@ -124,8 +124,11 @@ spec:
     command: ["sleep", "600"]
 `)
 	n.waitPod("web", 30*time.Second, "running", podRunning)
-	n.waitMetric("kubelet_running_pods", nil, 5*time.Second, "1", func(v float64) bool { return v == 1 })
-	n.waitMetric("kubelet_running_containers", map[string]string{"container_state": "running"}, 5*time.Second, "1", func(v float64) bool { return v == 1 })
+	// The gauges are the relister's, as the kubelet's PLEG sets them: a
+	// pod's own start is no event for it, so they follow within one full
+	// relist (10 s).
+	n.waitMetric("kubelet_running_pods", nil, 15*time.Second, "1", func(v float64) bool { return v == 1 })
+	n.waitMetric("kubelet_running_containers", map[string]string{"container_state": "running"}, 15*time.Second, "1", func(v float64) bool { return v == 1 })
 	if v := n.metric("kubelet_started_containers_total", map[string]string{"container_type": "container"}); v != 1 {
 		t.Fatalf("kubelet_started_containers_total{container_type=container} = %v after one pod of one container started, want 1", v)
 	}

@@ -112,6 +112,8 @@ func (n *testNode) start() {
 		"--cgroup-root", n.cgroupRoot(),
 		"--port", strconv.Itoa(n.port),
 		"--kubeconfig-path", n.kubeconfig,
+		// Test nodes share the machine: none takes the kubelet's 10248.
+		"--healthz-port", "0",
 	)
 	n.cmd.Args = append(n.cmd.Args, n.args...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
