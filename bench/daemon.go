@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,10 @@ import (
 const (
 	daemonStartTimeout = 30 * time.Second
 	daemonStopTimeout  = 30 * time.Second
+	// daemonMaxPods is the --max-pods of the bench's daemons: above the
+	// largest stage of any scenario (the scale curve's 500), so that no
+	// pod is refused admission (the kubelet's default is 110).
+	daemonMaxPods = 1000
 )
 
 // daemon is one minikubelet run by the bench, with its own manifest
@@ -71,6 +76,7 @@ func (d *daemon) start(ctx context.Context) error {
 		"--root-dir", filepath.Join(d.dir, "root"),
 		// No HTTPS port: the bench's daemons would share its default.
 		"--port", "0",
+		"--max-pods", strconv.Itoa(daemonMaxPods),
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a ^C to the bench must not kill the daemon
