@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,10 @@ import (
 const (
 	daemonStartTimeout = 30 * time.Second
 	daemonStopTimeout  = 30 * time.Second
+	// daemonMaxPods is the --max-pods of the bench's daemons: above the
+	// largest stage of any scenario (the scale curve's 500), so that no
+	// pod is refused admission (the kubelet's default is 110).
+	daemonMaxPods = 1000
 )
 
 // daemon is one minikubelet run by the bench, with its own manifest
@@ -29,6 +34,8 @@ type daemon struct {
 	bin  string
 	node string
 	dir  string // holds manifests/, root/, api.sock and daemon.log
+	// port is its HTTPS port: a free one (the daemon refuses --port 0).
+	port int
 	cmd  *exec.Cmd
 	done chan struct{}
 	http *http.Client
@@ -47,7 +54,11 @@ func startDaemon(ctx context.Context, bin, node string) (*daemon, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
 		return nil, err
 	}
-	d := &daemon{bin: bin, node: node, dir: dir}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{bin: bin, node: node, dir: dir, port: port}
 	d.http = &http.Client{
 		Timeout: 10 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -69,10 +80,12 @@ func (d *daemon) start(ctx context.Context) error {
 		"--hostname-override", d.node,
 		"--api-socket", d.socket(),
 		"--root-dir", filepath.Join(d.dir, "root"),
-		// No HTTPS port and no plain /healthz: the bench's daemons would
-		// share their defaults.
-		"--port", "0",
+		// A port, a kubeconfig and no /healthz port of its own: the bench's
+		// daemons would share the defaults with the machine's.
+		"--port", strconv.Itoa(d.port),
+		"--kubeconfig-path", filepath.Join(d.dir, "kubeconfig"),
 		"--healthz-port", "0",
+		"--max-pods", strconv.Itoa(daemonMaxPods),
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a ^C to the bench must not kill the daemon
@@ -105,6 +118,16 @@ func (d *daemon) start(ctx context.Context) error {
 			return fmt.Errorf("minikubelet's API did not answer within %s; log tail:\n%s", daemonStartTimeout, d.logTail(20))
 		}
 	}
+}
+
+// freePort returns a TCP port free on the loopback now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (d *daemon) pid() int { return d.cmd.Process.Pid }

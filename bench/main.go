@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,17 +35,21 @@ type scenario struct {
 	// reps is the default number of repetitions.
 	reps int
 	run  func(ctx context.Context, e *env, res *Result, reps int) error
+	// optional scenarios run only when named (-scenario): too long for
+	// `make bench`.
+	optional bool
 }
 
 var scenarios = []scenario{
-	{"start", "1. Start latency, one pod", 30, runStart},
-	{"burst", "2. Start latency, burst of 50", 2, runBurst},
-	{"restart", "3. Restart reaction (exit 1, restartPolicy Always)", 6, runRestart},
-	{"liveness", "4. Liveness reaction (exec probe, period 1 s, failureThreshold 1)", 5, runLiveness},
-	{"termination", "5. Termination (SIGTERM ignored, grace 3 s)", 4, runTermination},
-	{"edit", "6. Manifest edit (env var changed)", 5, runEdit},
-	{"footprint", "7. Footprint with 0, 50, 110, 250 probed pods", 1, runFootprint},
-	{"restart-daemon", "8. Daemon restart with 110 pods (SIGKILL, start again)", 3, runRestartDaemon},
+	{"start", "1. Start latency, one pod", 30, runStart, false},
+	{"burst", "2. Start latency, burst of 50", 2, runBurst, false},
+	{"restart", "3. Restart reaction (exit 1, restartPolicy Always)", 6, runRestart, false},
+	{"liveness", "4. Liveness reaction (exec probe, period 1 s, failureThreshold 1)", 5, runLiveness, false},
+	{"termination", "5. Termination (SIGTERM ignored, grace 3 s)", 4, runTermination, false},
+	{"edit", "6. Manifest edit (env var changed)", 5, runEdit, false},
+	{"footprint", "7. Footprint with 0, 50, 110, 250 probed pods", 1, runFootprint, false},
+	{"restart-daemon", "8. Daemon restart with probed pods (SIGKILL, start again)", 3, runRestartDaemon, false},
+	{"scale", "9. Scale curve: per-pod cost at 50, 110, 250, 500 probed pods", 1, runScale, true},
 }
 
 // env is what every scenario shares.
@@ -58,6 +63,12 @@ type env struct {
 	window time.Duration
 	// maxPods caps the footprint's largest stage.
 	maxPods int
+	// restartPods is the size of the restart-daemon scenario's fleet.
+	restartPods int
+	// scaleSizes are the scale curve's stages; hold is how long each is
+	// held and measured.
+	scaleSizes []int
+	hold       time.Duration
 	// podmanReps caps podman's repetitions in scenario 1: each of its
 	// teardowns takes ~3.5 s, and the run must stay under 15 minutes.
 	podmanReps int
@@ -102,6 +113,9 @@ func main() {
 	maxPods := flag.Int("max-pods", 250, "footprint: the largest stage (stages are 0, 50, 110, 250 up to this)")
 	noPodman := flag.Bool("no-podman", false, "do not measure podman")
 	podmanReps := flag.Int("podman-reps", 10, "start: podman's repetitions per variant (at most -reps)")
+	restartPods := flag.Int("restart-pods", 110, "restart-daemon: the number of probed pods")
+	scaleSizes := flag.String("scale-sizes", "50,110,250,500", "scale: the stages (pod counts, rising)")
+	hold := flag.Duration("hold", 5*time.Minute, "scale: how long each stage is held and measured")
 	probeFloorTargets := flag.String("probe-floor", "", "internal: run as the footprint's probe floor against these host:port targets")
 	flag.Parse()
 	if *probeFloorTargets != "" {
@@ -112,7 +126,13 @@ func main() {
 		return
 	}
 
-	opts := options{reps: *reps, window: *window, maxPods: *maxPods, podmanReps: *podmanReps, noPodman: *noPodman}
+	sizes, err := parseSizes(*scaleSizes)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -scale-sizes:", err)
+		os.Exit(2)
+	}
+	opts := options{reps: *reps, window: *window, maxPods: *maxPods, podmanReps: *podmanReps, noPodman: *noPodman,
+		restartPods: *restartPods, scaleSizes: sizes, hold: *hold}
 	if err := run(*bin, *only, *out, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -122,16 +142,21 @@ func main() {
 func scenarioNames() string {
 	var names []string
 	for _, s := range scenarios {
-		names = append(names, s.name)
+		if s.optional {
+			names = append(names, s.name+" (only when named)")
+		} else {
+			names = append(names, s.name)
+		}
 	}
 	return strings.Join(names, ", ")
 }
 
 // options are the flags that tune the measurements.
 type options struct {
-	reps, maxPods, podmanReps int
-	window                    time.Duration
-	noPodman                  bool
+	reps, maxPods, podmanReps, restartPods int
+	scaleSizes                             []int
+	window, hold                           time.Duration
+	noPodman                               bool
 }
 
 func run(bin, only, out string, opts options) error {
@@ -147,7 +172,7 @@ func run(bin, only, out string, opts options) error {
 	}
 	var selected []scenario
 	for _, s := range scenarios {
-		if only == "" || s.name == only {
+		if (only == "" && !s.optional) || s.name == only {
 			selected = append(selected, s)
 		}
 	}
@@ -175,7 +200,8 @@ func run(bin, only, out string, opts options) error {
 		return err
 	}
 	defer os.RemoveAll(filepath.Dir(copied))
-	e := &env{bin: copied, rt: rt, runID: runID, reps: opts.reps, window: opts.window, maxPods: opts.maxPods, podmanReps: opts.podmanReps}
+	e := &env{bin: copied, rt: rt, runID: runID, reps: opts.reps, window: opts.window, maxPods: opts.maxPods, podmanReps: opts.podmanReps,
+		restartPods: opts.restartPods, scaleSizes: opts.scaleSizes, hold: opts.hold}
 	if needsPodman(selected) {
 		if opts.noPodman {
 			e.podmanErr = fmt.Errorf("not measured (-no-podman)")
@@ -223,6 +249,22 @@ func needsPodman(selected []scenario) bool {
 	return slices.ContainsFunc(selected, func(s scenario) bool {
 		return slices.Contains([]string{"start", "burst", "restart", "termination", "edit"}, s.name)
 	})
+}
+
+// parseSizes parses "50,110,250": positive and rising.
+func parseSizes(list string) ([]int, error) {
+	var sizes []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive pod count", f)
+		}
+		if len(sizes) > 0 && n <= sizes[len(sizes)-1] {
+			return nil, fmt.Errorf("%d after %d: the sizes must rise", n, sizes[len(sizes)-1])
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
 }
 
 func copyBinary(path, runID string) (string, error) {

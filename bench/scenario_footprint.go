@@ -39,14 +39,14 @@ func runFootprint(ctx context.Context, e *env, res *Result, _ int) error {
 				if err != nil {
 					res.note("%s: %v", label, err)
 					res.add(figure(fmt.Sprintf("%s: time to start pods %d-%d", label, have+1, n), "s", "", map[string]*samples{implMinikubelet: missing(err.Error())}))
-					footprintWindow(ctx, e, d, containerd, label, n, res)
+					footprintWindow(ctx, e, d, containerd, label, n, e.window, res)
 					res.note("stopped at %s: the pods did not all start", label)
 					return nil
 				}
 				res.add(figure(fmt.Sprintf("%s: time to start pods %d-%d", label, have+1, n), "s", "", map[string]*samples{implMinikubelet: single(took.Seconds())}))
 				have = n
 			}
-			if err := footprintWindow(ctx, e, d, containerd, label, n, res); err != nil {
+			if _, err := footprintWindow(ctx, e, d, containerd, label, n, e.window, res); err != nil {
 				return err
 			}
 		}
@@ -54,14 +54,26 @@ func runFootprint(ctx context.Context, e *env, res *Result, _ int) error {
 	})
 }
 
-// footprintWindow measures one stage.
-func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, label string, n int, res *Result) error {
+// stage is what footprintWindow measured of one stage.
+type stage struct {
+	pods, ready, shims int
+	// daemonCPU, floorCPU (-1: none), containerdCPU, shimsCPU are % of a
+	// core over the window.
+	daemonCPU, floorCPU, containerdCPU, shimsCPU float64
+	// daemonRSS, containerdRSS, shimsPSS, memInUse are MB at the end.
+	daemonRSS, containerdRSS, shimsPSS, memInUse float64
+}
+
+// footprintWindow measures one stage of n pods over window and adds its
+// figures to res.
+func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, label string, n int, window time.Duration, res *Result) (stage, error) {
+	st := stage{pods: n, floorCPU: -1}
 	readyPods := 0
 	if n > 0 {
 		readyPods = waitFleetReady(ctx, d, n)
 	}
 	if err := sleepCtx(ctx, footprintSettle); err != nil {
-		return err
+		return st, err
 	}
 	sandboxIDs := map[string]bool{}
 	if sbs, err := sandboxesOf(ctx, e.rt, d.node, ""); err == nil {
@@ -90,23 +102,33 @@ func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, lab
 			}
 		}
 	}
-	progress("footprint: %s (%d Ready, %d shims): measuring for %s", label, readyPods, len(shims), e.window)
+	progress("%s: %s (%d Ready, %d shims): measuring for %s", res.Scenario, label, readyPods, len(shims), window)
 	daemonCPU, containerdCPU, shimsCPU := sampleCPU(d.pid()), sampleCPU(containerd), sampleCPU(shims...)
 	var daemonRSSMax float64
-	end := time.Now().Add(e.window)
+	end := time.Now().Add(window)
 	for time.Now().Before(end) {
 		if v, err := rssMB(d.pid()); err == nil {
 			daemonRSSMax = max(daemonRSSMax, v)
 		}
 		if err := sleepCtx(ctx, min(5*time.Second, time.Until(end))); err != nil {
-			return err
+			return st, err
 		}
 	}
 	daemonRSS, err := rssMB(d.pid())
 	if err != nil {
-		return fmt.Errorf("daemon RSS: %w (has it exited? %s)", err, d.logTail(5))
+		return st, fmt.Errorf("daemon RSS: %w (has it exited? %s)", err, d.logTail(5))
 	}
 	containerdRSS, _ := rssMB(containerd)
+	st.ready, st.shims = readyPods, len(shims)
+	st.daemonCPU, st.containerdCPU, st.shimsCPU = daemonCPU.percent(), containerdCPU.percent(), shimsCPU.percent()
+	if floorCPU != nil {
+		st.floorCPU = floorCPU.percent()
+	}
+	st.daemonRSS, st.containerdRSS = daemonRSS, containerdRSS
+	st.memInUse = memInUseMB()
+	if n > 0 {
+		st.shimsPSS = totalPSS(shims)
+	}
 	add := func(what, unit, target string, v float64) {
 		res.add(figure(label+": "+what, unit, target, map[string]*samples{implMinikubelet: single(v)}))
 	}
@@ -116,28 +138,28 @@ func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, lab
 		}
 		return ""
 	}
-	add("daemon RSS at the end", "MB", target("< 80"), daemonRSS)
+	add("daemon RSS at the end", "MB", target("<= 60"), daemonRSS)
 	add("daemon RSS max", "MB", "", max(daemonRSSMax, daemonRSS))
-	cpu := map[string]*samples{implMinikubelet: single(daemonCPU.percent())}
+	cpu := map[string]*samples{implMinikubelet: single(st.daemonCPU)}
 	if floorCPU != nil {
-		cpu[implFloor] = single(floorCPU.percent())
+		cpu[implFloor] = single(st.floorCPU)
 	}
 	res.add(figure(label+": daemon CPU (floor: the probes alone)", "% of a core", target("< 10, <= 1.5 x floor"), cpu))
-	add("containerd CPU", "% of a core", "", containerdCPU.percent())
+	add("containerd CPU", "% of a core", "", st.containerdCPU)
 	add("containerd RSS", "MB", "", containerdRSS)
 	if n > 0 {
-		add(fmt.Sprintf("shims CPU (%d)", len(shims)), "% of a core", "", shimsCPU.percent())
-		add("shims PSS, total", "MB", "", totalPSS(shims))
+		add(fmt.Sprintf("shims CPU (%d)", len(shims)), "% of a core", "", st.shimsCPU)
+		add("shims PSS, total", "MB", "", st.shimsPSS)
 		add("pods Ready", "count", "", float64(readyPods))
 	}
-	add("node memory in use", "MB", "", memInUseMB())
+	add("node memory in use", "MB", "", st.memInUse)
 	if relist != nil {
 		res.add(figure(label+": relist floor (ListPodSandbox + ListContainers, alone)", "ms", "", map[string]*samples{implFloor: relist}))
 	}
 	if n > 0 && readyPods == 0 {
 		res.note("%s: no pod turned Ready within %s: the readiness probes are not run by this build, so the CPU figures hold no probe work", label, fleetReadyWait)
 	}
-	return nil
+	return st, nil
 }
 
 // memInUseMB is MemTotal - MemAvailable of the node.

@@ -10,13 +10,12 @@ import (
 	"github.com/minikubelet/minikubelet/internal/runtime"
 )
 
-// Scenario 8: with 110 probed pods running, SIGKILL the daemon and start
+// Scenario 8: with 110 probed pods running (-restart-pods), SIGKILL the daemon and start
 // it again: the time until its API answers, until every pod is listed
 // Running and until every pod is Ready again, and how many containers and
 // sandboxes it recreated (must be 0). Repeated on the same pods.
 
 const (
-	restartDaemonPods = 110
 	// adoptTimeout bounds the wait for the pods after a restart.
 	adoptTimeout = 2 * time.Minute
 	// recreateWatch is how long after adoption new containers are looked
@@ -27,7 +26,7 @@ const (
 
 func runRestartDaemon(ctx context.Context, e *env, res *Result, reps int) error {
 	return e.withDaemon(ctx, "restart-daemon", res, func(d *daemon) error {
-		n := min(restartDaemonPods, e.maxPods)
+		n := e.restartPods
 		progress("restart-daemon: starting %d pods", n)
 		took, err := growFleet(ctx, d, 0, n)
 		if err != nil {
@@ -84,8 +83,8 @@ func runRestartDaemon(ctx context.Context, e *env, res *Result, reps int) error 
 			sandboxes.add(float64(countNew(before.sandboxes, after.sandboxes)))
 		}
 		res.add(figure(fmt.Sprintf("restart → API answers (%d pods)", n), "s", "", map[string]*samples{implMinikubelet: api}))
-		res.add(figure(fmt.Sprintf("restart → all %d Running in GET /pods", n), "s", "< 3", map[string]*samples{implMinikubelet: all}))
-		res.add(figure(fmt.Sprintf("restart → all %d Ready", n), "s", "< 3", map[string]*samples{implMinikubelet: allReady}))
+		res.add(figure(fmt.Sprintf("restart → all %d Running in GET /pods", n), "s", "< 2", map[string]*samples{implMinikubelet: all}))
+		res.add(figure(fmt.Sprintf("restart → all %d Ready", n), "s", "< 2", map[string]*samples{implMinikubelet: allReady}))
 		res.add(figure("containers recreated", "count", "0", map[string]*samples{implMinikubelet: containers}))
 		res.add(figure("sandboxes recreated", "count", "0", map[string]*samples{implMinikubelet: sandboxes}))
 		return ctx.Err()

@@ -53,15 +53,32 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	return c
 }
 
-// observe counts one probe run of kind k of container c.
-func (m *metrics) observe(k Kind, c *container, r Result, took time.Duration) {
+// series are one worker's metric series, looked up on their first use and
+// kept: a lookup by label values hashes them all under the vector's lock,
+// and a worker probes every period for the life of its container. They
+// belong to the worker goroutine.
+type series struct {
+	total    [3]prometheus.Counter // by Result: Unknown, Success, Failure
+	duration prometheus.Observer
+}
+
+// observe counts one probe run of kind k of container c into s.
+func (m *metrics) observe(s *series, k Kind, c *container, r Result, took time.Duration) {
 	if m == nil {
 		return
 	}
-	kind := k.String()
-	m.total.WithLabelValues(kind, r.metricLabel(), c.name, c.podName, c.namespace, string(c.podUID)).Inc()
+	if r < 0 || int(r) >= len(s.total) {
+		r = Unknown
+	}
+	if s.total[r] == nil {
+		s.total[r] = m.total.WithLabelValues(k.String(), r.metricLabel(), c.name, c.podName, c.namespace, string(c.podUID))
+	}
+	s.total[r].Inc()
 	if r == Success {
-		m.duration.WithLabelValues(kind, c.name, c.podName, c.namespace).Observe(took.Seconds())
+		if s.duration == nil {
+			s.duration = m.duration.WithLabelValues(k.String(), c.name, c.podName, c.namespace)
+		}
+		s.duration.Observe(took.Seconds())
 	}
 }
 

@@ -24,8 +24,9 @@ type worker struct {
 	first time.Time
 	// result is the probe's Result, read by any goroutine.
 	result atomic.Int32
-	// tally belongs to the worker goroutine.
-	tally tally
+	// tally and series belong to the worker goroutine.
+	tally  tally
+	series series
 	// nudge asks a readiness worker to probe now; set only when the
 	// container also has a startup probe, whose success sends on it.
 	nudge chan struct{}
@@ -118,7 +119,7 @@ func (w *worker) tick(ctx context.Context) bool {
 		w.m.notify(u)
 		return true
 	}
-	w.m.metrics.observe(w.kind, c, out.result, clk.Since(start))
+	w.m.metrics.observe(&w.series, w.kind, c, out.result, clk.Since(start))
 
 	hold := false
 	if w.tally.add(out.result, w.timing.successThreshold, w.timing.failureThreshold) {

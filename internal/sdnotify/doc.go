@@ -9,6 +9,6 @@
 // Run pulls the published pods (the status store) for STATUS= and the
 // time of the last relist (podworker.Manager.LastRelist) for the
 // watchdog. Data leaves as datagrams on $NOTIFY_SOCKET; without it
-// nothing is sent. The daemon makes the Notifier only once the runtime
+// nothing is sent, and no STATUS= is counted. The daemon makes the Notifier only once the runtime
 // answered and the pause image is present, so READY=1 implies both.
 package sdnotify

@@ -2,6 +2,7 @@ package sdnotify
 
 import (
 	"context"
+	"os"
 	"sync"
 	"time"
 
@@ -149,9 +150,17 @@ func (n *Notifier) FirstSync(uid types.UID) {
 // half the watchdog period systemd asks for (WATCHDOG_USEC) while the
 // relister finished a relist within the last period. It sends STOPPING=1
 // when ctx ends, and returns nil.
+//
+// Without $NOTIFY_SOCKET (not run by systemd) no STATUS= is made at all:
+// each would list every published pod, a deep copy of each, for nothing.
 func (n *Notifier) Run(ctx context.Context) error {
-	statusTicker := n.clock.NewTicker(statusInterval)
-	defer statusTicker.Stop()
+	var statusC <-chan time.Time
+	systemd := os.Getenv("NOTIFY_SOCKET") != ""
+	if systemd {
+		t := n.clock.NewTicker(statusInterval)
+		defer t.Stop()
+		statusC = t.C()
+	}
 	var readyC <-chan time.Time
 	if d := n.readyBy.Sub(n.clock.Now()); d > 0 {
 		t := n.clock.NewTimer(d)
@@ -171,7 +180,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 		petC = t.C()
 		n.log.Info("systemd watchdog", zap.Duration("period", period))
 	}
-	n.sendStatus()
+	if systemd {
+		n.sendStatus()
+	}
 	stalled := false
 	for {
 		select {
@@ -181,7 +192,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-readyC:
 			readyC = nil
 			n.becomeReady()
-		case <-statusTicker.C():
+		case <-statusC:
 			n.sendStatus()
 		case <-petC:
 			now := n.clock.Now()

@@ -296,3 +296,41 @@ func TestNotifier_NoWatchdogBeforeTheFirstRelist(t *testing.T) {
 		t.Fatal("a relister that never relisted made progress")
 	}
 }
+
+// countingLister is a podLister that says on listed each time it lists.
+type countingLister struct{ listed chan struct{} }
+
+func (c *countingLister) List() []v1.Pod {
+	c.listed <- struct{}{}
+	return nil
+}
+
+func TestNotifier_NoStatusWithoutNotifySocket(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		systemd bool
+	}{{"not under systemd", false}, {"under systemd", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.systemd {
+				listen(t)
+			} else {
+				t.Setenv("NOTIFY_SOCKET", "")
+				t.Setenv("WATCHDOG_USEC", "")
+			}
+			clk := clocktesting.NewFakeClock(t0)
+			pods := &countingLister{listed: make(chan struct{}, 4)}
+			n := New(Config{Pods: pods, Progress: &fakeProgress{}, Clock: clk})
+			// Past the ready bound: Run sends READY=1 at once, listing the
+			// pods once, after it made (or not) the STATUS= ticker.
+			clk.Step(readyTimeout)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); n.Run(ctx) }() //nolint:errcheck
+			defer func() { cancel(); <-done }()
+			<-pods.listed
+			if got := clk.HasWaiters(); got != tc.systemd {
+				t.Fatalf("a STATUS= ticker armed: %t, want %t", got, tc.systemd)
+			}
+		})
+	}
+}
