@@ -34,7 +34,8 @@ type daemon struct {
 	bin  string
 	node string
 	dir  string // holds manifests/, root/, api.sock and daemon.log
-	// port is its HTTPS port: a free one (the daemon refuses --port 0).
+	// port is its HTTPS port: a free one, so the bench measures a daemon
+	// serving its API as a node does.
 	port int
 	cmd  *exec.Cmd
 	done chan struct{}

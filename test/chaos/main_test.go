@@ -1,9 +1,9 @@
 package chaos
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/minikubelet/minikubelet/test/testnode"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,15 +11,12 @@ import (
 	"testing"
 	"time"
 
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
-
-	"github.com/minikubelet/minikubelet/internal/ociimage"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 )
 
 const (
 	criEndpoint  = runtime.DefaultEndpoint
-	busyboxImage = "docker.io/library/busybox:1.35"
+	busyboxImage = testnode.BusyboxImage
 )
 
 var (
@@ -96,28 +93,8 @@ func run(m *testing.M) int {
 	if _, err := os.Stat(binary); err != nil {
 		return fail("minikubelet binary: %v", err)
 	}
-	if err := ensureBusybox(ctx); err != nil {
+	if err := testnode.EnsureBusybox(ctx, cri, criEndpoint); err != nil {
 		return fail("%v", err)
 	}
 	return m.Run()
-}
-
-// ensureBusybox imports the busybox test image when containerd lacks it.
-func ensureBusybox(ctx context.Context) error {
-	st, err := cri.ImageStatus(ctx, &runtimeapi.ImageSpec{Image: busyboxImage}, false)
-	if err != nil {
-		return fmt.Errorf("image status %s: %w", busyboxImage, err)
-	}
-	if st.GetImage() != nil {
-		return nil
-	}
-	data, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		return fmt.Errorf("read /bin/busybox (apt-get install busybox-static): %w", err)
-	}
-	var archive bytes.Buffer
-	if err := ociimage.Busybox(data, busyboxImage).WriteArchive(&archive); err != nil {
-		return fmt.Errorf("build the busybox image: %w", err)
-	}
-	return runtime.ImportImage(ctx, runtime.SocketPath(criEndpoint), &archive, busyboxImage, "")
 }

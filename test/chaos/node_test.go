@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
+	"github.com/minikubelet/minikubelet/test/testnode"
 	"io/fs"
 	"net"
 	"net/http"
@@ -246,17 +246,7 @@ func removeCgroupRoot(root string) {
 	}
 }
 
-func (n *node) logTail() string {
-	data, err := os.ReadFile(n.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > logTailLines {
-		lines = lines[len(lines)-logTailLines:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (n *node) logTail() string { return testnode.LogTail(n.logPath, logTailLines) }
 
 // podName is the name the daemon gives the pod of a manifest named name.
 func (n *node) podName(name string) string { return name + "-" + n.name }
@@ -264,11 +254,7 @@ func (n *node) podName(name string) string { return name + "-" + n.name }
 // writeManifest writes a manifest file atomically (temp file, rename).
 func (n *node) writeManifest(file, content string) {
 	n.t.Helper()
-	tmp := filepath.Join(n.dir, "."+file+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		n.t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(n.dir, file)); err != nil {
+	if err := testnode.WriteManifest(n.dir, file, content); err != nil {
 		n.t.Fatal(err)
 	}
 }
@@ -280,21 +266,7 @@ func (n *node) removeManifest(file string) {
 	}
 }
 
-func (n *node) get(path string) ([]byte, error) {
-	resp, err := n.client.Get("http://minikubelet" + path)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return body, fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
-	}
-	return body, nil
-}
+func (n *node) get(path string) ([]byte, error) { return testnode.Get(n.client, path) }
 
 // pods is GET /pods, keyed by the manifest's name.
 func (n *node) pods() (map[string]*v1.Pod, error) {

@@ -7,7 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
+	"github.com/minikubelet/minikubelet/test/testnode"
 	"net"
 	"net/http"
 	"os"
@@ -204,17 +204,7 @@ func (n *testNode) cgroupRoot() string { return "/minikubelet-" + n.name }
 // rootDir is the node's --root-dir.
 func (n *testNode) rootDir() string { return filepath.Join(filepath.Dir(n.dir), "root") }
 
-func (n *testNode) logTail() string {
-	data, err := os.ReadFile(n.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > logTailLines {
-		lines = lines[len(lines)-logTailLines:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (n *testNode) logTail() string { return testnode.LogTail(n.logPath, logTailLines) }
 
 // podName is the name the daemon gives the pod of a manifest named name.
 func (n *testNode) podName(name string) string { return name + "-" + n.name }
@@ -222,11 +212,7 @@ func (n *testNode) podName(name string) string { return name + "-" + n.name }
 // writeManifest writes a manifest file atomically (temp file, rename).
 func (n *testNode) writeManifest(file, content string) {
 	n.t.Helper()
-	tmp := filepath.Join(n.dir, "."+file+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		n.t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(n.dir, file)); err != nil {
+	if err := testnode.WriteManifest(n.dir, file, content); err != nil {
 		n.t.Fatal(err)
 	}
 }
@@ -238,21 +224,7 @@ func (n *testNode) removeManifest(file string) {
 	}
 }
 
-func (n *testNode) get(path string) ([]byte, error) {
-	resp, err := n.client.Get("http://minikubelet" + path)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
-	}
-	return body, nil
-}
+func (n *testNode) get(path string) ([]byte, error) { return testnode.Get(n.client, path) }
 
 // pods is GET /pods.
 func (n *testNode) pods() ([]v1.Pod, error) {
