@@ -1,7 +1,9 @@
 package podworker
 
 import (
+	"k8s.io/apimachinery/pkg/types"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -54,10 +56,13 @@ func value(m *dto.Metric) float64 {
 func TestManager_MetricsCountStartsRestartsAndRunningPods(t *testing.T) {
 	h := newHarness(t, busybox)
 	reg := prometheus.NewRegistry()
+	firstSync := make(chan struct{})
 	h.m = NewManager(Config{
 		Runtime: h.m.cfg.Runtime, Images: h.m.cfg.Images, Puller: h.m.cfg.Puller, Status: h.sink, Volumes: fakeVolumes{},
 		Events: h.events, Clock: h.clock, NodeName: testNode, HostIP: "192.0.2.1", Metrics: reg,
 		Sandbox: h.m.cfg.Sandbox,
+		// Called after the first sync returned and its duration was observed.
+		OnFirstSync: func(types.UID) { close(firstSync) },
 	})
 	h.run()
 	h.m.SetDesired([]*v1.Pod{managedPod("u1", v1.RestartPolicyAlways, "a")})
@@ -69,11 +74,16 @@ func TestManager_MetricsCountStartsRestartsAndRunningPods(t *testing.T) {
 	if got := metricValue(t, reg, "kubelet_pod_start_duration_seconds", nil); got != 1 {
 		t.Fatalf("kubelet_pod_start_duration_seconds has %v samples, want 1", got)
 	}
+	// The sync's duration is observed when it returns, after it published
+	// the status seen above.
+	<-firstSync
 	if got := metricValue(t, reg, "kubelet_pod_worker_duration_seconds", map[string]string{"operation_type": "create"}); got != 1 {
 		t.Fatalf("kubelet_pod_worker_duration_seconds{operation_type=create} has %v samples, want 1", got)
 	}
 	h.m.relister.requestRelist()
-	h.waitFor("a relist that sees the pod running", func() bool {
+	// A relist that changes nothing signals nothing the harness waits on:
+	// poll the gauges it sets.
+	pollFor(t, "a relist that sees the pod running", func() bool {
 		return metricValue(t, reg, "kubelet_running_pods", nil) == 1 &&
 			metricValue(t, reg, "kubelet_running_containers", map[string]string{"container_state": "running"}) == 1
 	})
@@ -141,5 +151,22 @@ func TestManager_EvictKillsThePodAndShowsItEvicted(t *testing.T) {
 	}
 	if got := metricValue(t, reg, "kubelet_evictions", map[string]string{"eviction_signal": "nodefs.available"}); got != 1 {
 		t.Fatalf("kubelet_evictions{eviction_signal=nodefs.available} = %v, want 1", got)
+	}
+}
+
+// pollFor checks cond every millisecond until it holds, for at most 10 s:
+// for what is set without a change the harness can wait on (the gauges a
+// relist sets). It asserts no timing: the bound only ends a stuck test.
+func pollFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }

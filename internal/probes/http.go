@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -63,7 +64,7 @@ func (p *prober) httpGet(ctx context.Context, a *action, host string, timeout ti
 	res, err := client.Do(req)
 	if err != nil {
 		// A refused connection, a timeout, too many redirects: failures.
-		return failure(err.Error())
+		return failure(clientError(err))
 	}
 	defer func() { _ = res.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxOutputLength))
@@ -92,4 +93,17 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 		return errors.New("stopped after 10 redirects")
 	}
 	return nil
+}
+
+// clientError is the output of a failed request as the kubelet's prober
+// shows it. http.Client marks its own timeout "(Client.Timeout exceeded
+// while awaiting headers)" only when its timer has flagged it by the time
+// the request returns; the request's deadline can end it first, so the
+// mark is added here when the deadline ended it.
+func clientError(err error) string {
+	msg := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "Client.Timeout exceeded") {
+		msg += " (Client.Timeout exceeded while awaiting headers)"
+	}
+	return msg
 }

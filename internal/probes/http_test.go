@@ -2,6 +2,8 @@ package probes
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -217,5 +219,26 @@ func TestSameHostRedirects(t *testing.T) {
 	}
 	if err := sameHostRedirects(req("http://10.0.0.1:8080/c"), via); err == nil {
 		t.Errorf("11th redirect followed")
+	}
+}
+
+// A request its deadline ended says so in the kubelet's words whichever of
+// http.Client's two timers noticed first.
+func TestClientError_MarksATimeoutOnce(t *testing.T) {
+	deadline := &url.Error{Op: "Get", URL: "http://10.0.0.1/", Err: context.DeadlineExceeded}
+	want := `Get "http://10.0.0.1/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`
+	if got := clientError(deadline); got != want {
+		t.Errorf("clientError(deadline) = %q, want %q", got, want)
+	}
+	marked := errors.New(want)
+	if got := clientError(fmt.Errorf("%w", &url.Error{Op: "Get", URL: "http://10.0.0.1/", Err: fmt.Errorf("%s: %w", "x", context.DeadlineExceeded)})); !strings.HasSuffix(got, "(Client.Timeout exceeded while awaiting headers)") {
+		t.Errorf("a wrapped deadline is not marked: %q", got)
+	}
+	if got := clientError(marked); got != want {
+		t.Errorf("an error already marked is marked again: %q", got)
+	}
+	refused := &url.Error{Op: "Get", URL: "http://10.0.0.1/", Err: errors.New("connect: connection refused")}
+	if got := clientError(refused); strings.Contains(got, "Client.Timeout") {
+		t.Errorf("a refused connection is marked as a timeout: %q", got)
 	}
 }
