@@ -36,7 +36,9 @@ var hardenings = []hardening{
 	{"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK", ""},
 	{"ProtectClock=yes", ""},
 	{"ProtectHostname=yes", ""},
-	{"ProtectSystem=full", "own mount namespace"},
+	// Read-only /etc: the daemon writes the kubeconfig of its HTTPS port
+	// there (and it would be an own mount namespace besides).
+	{"ProtectSystem=full", "does not start"},
 	// Read-only /var/lib and /var/log: no root directory, no logs.
 	{"ProtectSystem=strict", "does not start"},
 	{"ProtectHome=yes", "own mount namespace"},

@@ -285,7 +285,7 @@ func TestPoweroffStopsPodsGracefully(t *testing.T) {
 		t.Fatalf("read the machine's journal: %v: %s", err, raw)
 	}
 	journal := string(raw)
-	for _, want := range []string{"node shutting down: stopping pods", `"pod": "web-` + n.name, `"pod": "dns-` + n.name, "released the shutdown inhibitor lock"} {
+	for _, want := range []string{"node shutting down: stopping pods", `"pod":"default/web-` + n.name, `"pod":"default/dns-` + n.name, "released the shutdown inhibitor lock"} {
 		if !strings.Contains(journal, want) {
 			t.Errorf("the journal of the shutdown lacks %q:\n%s", want, lastLines(journal, 30))
 		}
