@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -337,4 +338,26 @@ func describePod(p *v1.Pod) string {
 		}
 	}
 	return s
+}
+
+// saveProfile writes the daemon's /debug/pprof/<name>?<query> to file.
+func (d *daemon) saveProfile(ctx context.Context, name, query, file string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://minikubelet/debug/pprof/"+name+"?"+query, nil)
+	resp, err := d.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: %s", name, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("profile %s: %w", name, err)
+	}
+	return f.Close()
 }

@@ -72,6 +72,9 @@ type env struct {
 	// podmanReps caps podman's repetitions in scenario 1: each of its
 	// teardowns takes ~3.5 s, and the run must stay under 15 minutes.
 	podmanReps int
+	// profileDir, when set, receives the daemon's heap and CPU profiles
+	// of each footprint and scale stage.
+	profileDir string
 	// podman is nil when the peer cannot run here; podmanErr says why.
 	podman    *podman
 	podmanErr error
@@ -116,6 +119,7 @@ func main() {
 	restartPods := flag.Int("restart-pods", 110, "restart-daemon: the number of probed pods")
 	scaleSizes := flag.String("scale-sizes", "50,110,250,500", "scale: the stages (pod counts, rising)")
 	hold := flag.Duration("hold", 5*time.Minute, "scale: how long each stage is held and measured")
+	profileDir := flag.String("profile", "", "footprint, scale: write the daemon's CPU profile (30 s of each window) and heap profile (at its end) of each stage into this directory")
 	probeFloorTargets := flag.String("probe-floor", "", "internal: run as the footprint's probe floor against these host:port targets")
 	flag.Parse()
 	if *probeFloorTargets != "" {
@@ -132,7 +136,7 @@ func main() {
 		os.Exit(2)
 	}
 	opts := options{reps: *reps, window: *window, maxPods: *maxPods, podmanReps: *podmanReps, noPodman: *noPodman,
-		restartPods: *restartPods, scaleSizes: sizes, hold: *hold}
+		restartPods: *restartPods, scaleSizes: sizes, hold: *hold, profileDir: *profileDir}
 	if err := run(*bin, *only, *out, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -157,6 +161,7 @@ type options struct {
 	scaleSizes                             []int
 	window, hold                           time.Duration
 	noPodman                               bool
+	profileDir                             string
 }
 
 func run(bin, only, out string, opts options) error {
@@ -201,7 +206,7 @@ func run(bin, only, out string, opts options) error {
 	}
 	defer os.RemoveAll(filepath.Dir(copied))
 	e := &env{bin: copied, rt: rt, runID: runID, reps: opts.reps, window: opts.window, maxPods: opts.maxPods, podmanReps: opts.podmanReps,
-		restartPods: opts.restartPods, scaleSizes: opts.scaleSizes, hold: opts.hold}
+		restartPods: opts.restartPods, scaleSizes: opts.scaleSizes, hold: opts.hold, profileDir: opts.profileDir}
 	if needsPodman(selected) {
 		if opts.noPodman {
 			e.podmanErr = fmt.Errorf("not measured (-no-podman)")

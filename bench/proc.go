@@ -24,13 +24,17 @@ var clockTicks = func() float64 {
 }()
 
 // rssMB is VmRSS of pid in MB (2^20 bytes).
-func rssMB(pid int) (float64, error) {
+func rssMB(pid int) (float64, error) { return statusMB(pid, "VmRSS") }
+
+// statusMB is one of the kB fields of /proc/<pid>/status (VmRSS,
+// RssAnon, RssFile), in MB.
+func statusMB(pid int, field string) (float64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			var kb float64
 			if _, err := fmt.Sscan(rest, &kb); err != nil {
 				return 0, err
@@ -38,7 +42,7 @@ func rssMB(pid int) (float64, error) {
 			return kb / 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // cpuSeconds is utime+stime of pid, in seconds.

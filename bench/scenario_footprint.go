@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -104,6 +105,7 @@ func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, lab
 	}
 	progress("%s: %s (%d Ready, %d shims): measuring for %s", res.Scenario, label, readyPods, len(shims), window)
 	daemonCPU, containerdCPU, shimsCPU := sampleCPU(d.pid()), sampleCPU(containerd), sampleCPU(shims...)
+	profiled := profileWindow(ctx, e, d, res, fmt.Sprintf("%s-%dpods", res.Scenario, n), window)
 	var daemonRSSMax float64
 	end := time.Now().Add(window)
 	for time.Now().Before(end) {
@@ -118,7 +120,10 @@ func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, lab
 	if err != nil {
 		return st, fmt.Errorf("daemon RSS: %w (has it exited? %s)", err, d.logTail(5))
 	}
+	daemonAnon, _ := statusMB(d.pid(), "RssAnon")
+	daemonFile, _ := statusMB(d.pid(), "RssFile")
 	containerdRSS, _ := rssMB(containerd)
+	profiled()
 	st.ready, st.shims = readyPods, len(shims)
 	st.daemonCPU, st.containerdCPU, st.shimsCPU = daemonCPU.percent(), containerdCPU.percent(), shimsCPU.percent()
 	if floorCPU != nil {
@@ -140,6 +145,8 @@ func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, lab
 	}
 	add("daemon RSS at the end", "MB", target("<= 60"), daemonRSS)
 	add("daemon RSS max", "MB", "", max(daemonRSSMax, daemonRSS))
+	add("daemon RSS at the end: anonymous (heap, stacks)", "MB", "", daemonAnon)
+	add("daemon RSS at the end: file-backed (the binary's pages)", "MB", "", daemonFile)
 	cpu := map[string]*samples{implMinikubelet: single(st.daemonCPU)}
 	if floorCPU != nil {
 		cpu[implFloor] = single(st.floorCPU)
@@ -160,6 +167,34 @@ func footprintWindow(ctx context.Context, e *env, d *daemon, containerd int, lab
 		res.note("%s: no pod turned Ready within %s: the readiness probes are not run by this build, so the CPU figures hold no probe work", label, fleetReadyWait)
 	}
 	return st, nil
+}
+
+// profileWindow takes the daemon's CPU profile over the first 30 s of a
+// window when -profile is set; the function it returns waits for it and
+// takes the heap profile. Profiling costs the daemon a little CPU: the
+// figures of a profiled run are not the bench's.
+func profileWindow(ctx context.Context, e *env, d *daemon, res *Result, name string, window time.Duration) func() {
+	if e.profileDir == "" {
+		return func() {}
+	}
+	if err := os.MkdirAll(e.profileDir, 0o755); err != nil {
+		res.note("profile: %v", err)
+		return func() {}
+	}
+	seconds := int(min(window, 30*time.Second) / time.Second)
+	cpuDone := make(chan error, 1)
+	go func() {
+		cpuDone <- d.saveProfile(ctx, "profile", fmt.Sprintf("seconds=%d", max(seconds, 1)), filepath.Join(e.profileDir, name+"-cpu.pb.gz"))
+	}()
+	return func() {
+		if err := <-cpuDone; err != nil {
+			res.note("%s: %v", name, err)
+		}
+		if err := d.saveProfile(ctx, "heap", "gc=1", filepath.Join(e.profileDir, name+"-heap.pb.gz")); err != nil {
+			res.note("%s: %v", name, err)
+		}
+		progress("%s: profiles in %s", name, e.profileDir)
+	}
 }
 
 // memInUseMB is MemTotal - MemAvailable of the node.

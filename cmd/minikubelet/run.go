@@ -52,6 +52,7 @@ func newRunCommand() *cobra.Command {
 				}
 				log.Warn(w.Message, fields...)
 			}
+			tuneGC()
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return node.Run(ctx, cfg, log)

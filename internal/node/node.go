@@ -222,7 +222,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 13)
+	errc := make(chan error, 16)
 	goRun := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -233,6 +233,7 @@ func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 			}
 		}()
 	}
+	goRun("change feed", func() error { changes.Run(ctx); return nil })
 	logMaxSize, err := cfg.ContainerLogMaxSizeBytes()
 	if err != nil {
 		return err

@@ -1,12 +1,16 @@
 package status
 
 import (
+	"context"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func feedPod(uid, phase string) *v1.Pod {
@@ -62,20 +66,65 @@ func TestStore_ListAtHoldsExactlyTheChangesUpToItsVersion(t *testing.T) {
 
 func TestFeed_TooOldVersionIsExpired(t *testing.T) {
 	feed := NewFeed(10)
-	feed.size = 2
 	s := NewStoreOn(feed)
-	for _, phase := range []string{"Pending", "Running", "Succeeded"} {
-		s.Set(feedPod("a", phase))
+	for i := range feedMaxChanges + 1 {
+		s.Set(feedPod("a", fmt.Sprint("phase-", i)))
 	}
 	if _, _, oldest, ok := feed.Since(10); ok || oldest != 12 {
 		t.Errorf("Since(10) = ok %v oldest %d, want expired with oldest 12", ok, oldest)
 	}
-	if changes, _, _, ok := feed.Since(11); !ok || len(changes) != 2 {
-		t.Errorf("Since(11) = ok %v, %d changes; want the 2 kept", ok, len(changes))
+	if changes, _, _, ok := feed.Since(11); !ok || len(changes) != feedMaxChanges {
+		t.Errorf("Since(11) = ok %v, %d changes; want the %d kept", ok, len(changes), feedMaxChanges)
 	}
 	if _, _, _, ok := feed.Since(9); ok {
 		t.Error("Since(9), before the feed's first version, is not expired")
 	}
+}
+
+// As the API server's watch cache: a watch may resume from a version of
+// the last 75 s, and from any of the last 100 changes however old; older
+// ones are let go, even on a node where nothing changes any more.
+func TestFeed_KeepsTheLast75SecondsAndAtLeast100Changes(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC))
+	feed := newFeedOn(0, clk)
+	s := NewStoreOn(feed)
+	for i := range 300 { // a start of many pods
+		s.Set(feedPod(fmt.Sprint(i), "Pending"))
+	}
+	clk.Step(70 * time.Second)
+	s.Set(feedPod("late", "Pending")) // 301
+	if _, _, _, ok := feed.Since(0); !ok {
+		t.Fatal("a version 70 s old is expired, want it kept")
+	}
+
+	clk.Step(10 * time.Second) // the start is 80 s old, the late change 10 s
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { feed.Run(ctx); close(done) }()
+	for !clk.HasWaiters() {
+		runtime.Gosched()
+	}
+	clk.Step(feedTrimEvery)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, _, oldest, ok := feed.Since(0)
+		if !ok {
+			if want := uint64(301 - feedMinChanges + 1); oldest != want {
+				t.Errorf("oldest kept = %d, want %d (the last %d changes)", oldest, want, feedMinChanges)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the start's changes are still kept 95 s later on a node where nothing changed")
+		}
+		runtime.Gosched()
+	}
+	if changes, _, _, ok := feed.Since(301 - feedMinChanges); !ok || len(changes) != feedMinChanges {
+		t.Errorf("Since(the 100th newest's predecessor) = ok %v with %d changes, want the last %d", ok, len(changes), feedMinChanges)
+	}
+	cancel()
+	<-done
 }
 
 func TestFeed_NextClosesOnTheNextChange(t *testing.T) {

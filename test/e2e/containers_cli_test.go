@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"errors"
 	"os/exec"
 	"strings"
@@ -91,59 +90,11 @@ func TestCLI_ExecAndAttachStream(t *testing.T) {
 			t.Fatal(err)
 		}
 		tty.Close()
-		lines := make(chan string, 100)
-		go func() {
-			sc := bufio.NewScanner(ptmx)
-			for sc.Scan() {
-				lines <- strings.TrimSpace(sc.Text())
-			}
-			close(lines)
-		}()
-		expect := func(want string) {
-			t.Helper()
-			deadline := time.After(20 * time.Second)
-			var seen []string
-			for {
-				select {
-				case l, ok := <-lines:
-					if !ok {
-						t.Fatalf("the terminal closed before %q; seen %q", want, seen)
-					}
-					if l == want {
-						return
-					}
-					seen = append(seen, l)
-				case <-deadline:
-					t.Fatalf("no line %q on the terminal within 20s; seen %q", want, seen)
-				}
-			}
-		}
+		lines := lineReader(ptmx)
 		ptmx.WriteString("stty size\n")
-		expect("30 90")
-		if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 41, Cols: 123}); err != nil {
-			t.Fatal(err)
-		}
+		waitLine(t, lines, 20*time.Second, "stty size 30 90", func(l string) bool { return l == "30 90" })
 		// SIGWINCH reaches the CLI's session through the terminal.
-		var seen bool
-		for i := 0; i < 50 && !seen; i++ {
-			ptmx.WriteString("stty size\n")
-			deadline := time.After(200 * time.Millisecond)
-		wait:
-			for {
-				select {
-				case l := <-lines:
-					if l == "41 123" {
-						seen = true
-						break wait
-					}
-				case <-deadline:
-					break wait
-				}
-			}
-		}
-		if !seen {
-			t.Fatalf("the shell never saw the terminal resized to 41x123")
-		}
+		resizeAndWaitForStty(t, ptmx, lines, 41, 123)
 		ptmx.WriteString("exit 7\n")
 		err = cmd.Wait()
 		var ee *exec.ExitError

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -100,6 +101,33 @@ func waitLine(t *testing.T, lines <-chan string, timeout time.Duration, what str
 			t.Fatalf("no %s within %s; seen %q", what, timeout, seen)
 		}
 	}
+}
+
+// resizeAndWaitForStty resizes the terminal of ptmx and writes `stty
+// size` to the shell behind it until the shell prints the new size: the
+// resize reaches it only once the client heard SIGWINCH and sent it on.
+func resizeAndWaitForStty(t *testing.T, ptmx *os.File, lines <-chan string, rows, cols uint16) {
+	t.Helper()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d %d", rows, cols)
+	for range 50 {
+		ptmx.WriteString("stty size\n")
+		timeout := time.After(300 * time.Millisecond)
+	read:
+		for {
+			select {
+			case l := <-lines:
+				if l == want {
+					return
+				}
+			case <-timeout:
+				break read
+			}
+		}
+	}
+	t.Fatalf("the shell never saw the terminal resized to %dx%d", rows, cols)
 }
 
 var tickLine = regexp.MustCompile(`^tick (\d+)$`)
@@ -215,31 +243,7 @@ func TestKubectl_Containers(t *testing.T) {
 		lines := lineReader(ptmx)
 		ptmx.WriteString("stty size\n")
 		waitLine(t, lines, 30*time.Second, "stty size 31 91", func(l string) bool { return l == "31 91" })
-		if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 42, Cols: 124}); err != nil {
-			t.Fatal(err)
-		}
-		// The resize reaches the shell once kubectl hears SIGWINCH; ask
-		// until it shows.
-		seen := false
-		for i := 0; i < 50 && !seen; i++ {
-			ptmx.WriteString("stty size\n")
-			timeout := time.After(300 * time.Millisecond)
-		read:
-			for {
-				select {
-				case l := <-lines:
-					if l == "42 124" {
-						seen = true
-						break read
-					}
-				case <-timeout:
-					break read
-				}
-			}
-		}
-		if !seen {
-			t.Fatal("the shell never saw the terminal resized to 42x124")
-		}
+		resizeAndWaitForStty(t, ptmx, lines, 42, 124)
 		ptmx.WriteString("exit 6\n")
 		err = cmd.Wait()
 		var ee *exec.ExitError
