@@ -47,11 +47,20 @@ func newObserver(rt runtimeService, uid string, clk clock.Clock) *observer {
 func (o *observer) observe(ctx context.Context, exits map[string]runtime.Exit) (observation, error) {
 	at := o.clock.Now()
 	selector := map[string]string{runtime.LabelPodUID: o.uid, runtime.LabelManaged: "true"}
-	sandboxes, err := o.rt.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: selector})
-	if err != nil {
-		return observation{}, fmt.Errorf("list sandboxes: %w", err)
-	}
+	// The two lists go out together: a sync woken by an exit waits for
+	// the slower of them, not for both in turn.
+	var sandboxes []*runtimeapi.PodSandbox
+	var sandboxesErr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		sandboxes, sandboxesErr = o.rt.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: selector})
+	}()
 	containers, err := o.rt.ListContainers(ctx, &runtimeapi.ContainerFilter{LabelSelector: selector})
+	<-listed
+	if sandboxesErr != nil {
+		return observation{}, fmt.Errorf("list sandboxes: %w", sandboxesErr)
+	}
 	if err != nil {
 		return observation{}, fmt.Errorf("list containers: %w", err)
 	}
