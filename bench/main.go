@@ -116,7 +116,7 @@ func main() {
 	maxPods := flag.Int("max-pods", 250, "footprint: the largest stage (stages are 0, 50, 110, 250 up to this)")
 	noPodman := flag.Bool("no-podman", false, "do not measure podman")
 	podmanReps := flag.Int("podman-reps", 10, "start: podman's repetitions per variant (at most -reps)")
-	restartPods := flag.Int("restart-pods", 110, "restart-daemon: the number of probed pods")
+	restartPods := flag.Int("restart-pods", 250, "restart-daemon: the number of probed pods")
 	scaleSizes := flag.String("scale-sizes", "50,110,250,500", "scale: the stages (pod counts, rising)")
 	hold := flag.Duration("hold", 5*time.Minute, "scale: how long each stage is held and measured")
 	profileDir := flag.String("profile", "", "footprint, scale: write the daemon's CPU profile (30 s of each window) and heap profile (at its end) of each stage into this directory")

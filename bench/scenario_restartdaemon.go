@@ -10,7 +10,7 @@ import (
 	"github.com/minikubelet/minikubelet/internal/runtime"
 )
 
-// Scenario 8: with 110 probed pods running (-restart-pods), SIGKILL the daemon and start
+// Scenario 8: with 250 probed pods running (-restart-pods), SIGKILL the daemon and start
 // it again: the time until its API answers, until every pod is listed
 // Running and until every pod is Ready again, and how many containers and
 // sandboxes it recreated (must be 0). Repeated on the same pods.
