@@ -28,6 +28,25 @@ func newConnTransport() *connTransport {
 // readers are the connections' read buffers, used again probe after probe.
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
 
+// writers are the buffers requests are written through: Request.Write
+// would make a 4 KB one per probe (a fifth of the daemon's allocations
+// at 250 probed pods).
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+
+// writeRequest writes req to conn through a pooled buffer.
+func writeRequest(req *http.Request, conn net.Conn) error {
+	bw := writers.Get().(*bufio.Writer)
+	defer func() {
+		bw.Reset(nil)
+		writers.Put(bw)
+	}()
+	bw.Reset(conn)
+	if err := req.Write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
 // aLongTimeAgo is a deadline that makes pending I/O on a connection fail.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -54,7 +73,7 @@ func (t *connTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out := *req
 	out.Close = true // Connection: close, as with keep-alives off
-	if err := out.Write(conn); err != nil {
+	if err := writeRequest(&out, conn); err != nil {
 		return fail(err)
 	}
 	br := readers.Get().(*bufio.Reader)
