@@ -92,6 +92,7 @@ fmt:
 	gofmt -w cmd internal test hack tools
 
 bench: node-up
+	hack/bench-deps.sh
 	$(GO) run ./bench -minikubelet $(abspath $(BIN)/minikubelet) $(if $(SCENARIO),-scenario $(SCENARIO))
 
 # `make install` installs into $(DESTDIR)$(PREFIX) (the binary) and
