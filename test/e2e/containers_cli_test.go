@@ -25,7 +25,10 @@ spec:
     image: busybox:1.35
     stdin: true
     stdinOnce: true
-    command: ["sh", "-c", "read line; echo got $line"]
+    # The answer waits a moment: containerd 1.6's CRI attach starts copying
+    # stdin before it adds the stream's stdout, so an answer written at
+    # once can miss the attached client (seen 1 in 8 here).
+    command: ["sh", "-c", "read line; sleep 0.5; echo got $line"]
 `
 
 // cliRun runs the CLI against the node and returns stdout, stderr and the
