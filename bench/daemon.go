@@ -343,7 +343,9 @@ func describePod(p *v1.Pod) string {
 // saveProfile writes the daemon's /debug/pprof/<name>?<query> to file.
 func (d *daemon) saveProfile(ctx context.Context, name, query, file string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://minikubelet/debug/pprof/"+name+"?"+query, nil)
-	resp, err := d.http.Do(req)
+	client := *d.http
+	client.Timeout = 0 // a CPU profile takes its seconds
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("profile %s: %w", name, err)
 	}
