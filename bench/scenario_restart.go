@@ -115,12 +115,7 @@ func restartFloor(ctx context.Context, e *env, name string, s *samples) {
 		return
 	}
 	t0 := time.Now()
-	fp.attempt++
-	if err := fp.startContainer(ctx, e.rt); err != nil {
-		s.fail(err.Error())
-		return
-	}
-	started, err := startedAt(ctx, e.rt, fp.containerID)
+	started, err := fp.startNextAttempt(ctx, e.rt)
 	if err != nil {
 		s.fail(err.Error())
 		return
@@ -172,12 +167,7 @@ func restartFloorAtEvent(ctx context.Context, e *env, name string, s *samples) {
 		}
 	}
 	first := fp.containerID
-	fp.attempt++
-	if err := fp.startContainer(ctx, e.rt); err != nil {
-		s.fail(err.Error())
-		return
-	}
-	started, err := startedAt(ctx, e.rt, fp.containerID)
+	started, err := fp.startNextAttempt(ctx, e.rt)
 	if err != nil {
 		s.fail(err.Error())
 		return
@@ -191,6 +181,16 @@ func restartFloorAtEvent(ctx context.Context, e *env, name string, s *samples) {
 		return
 	}
 	s.addDuration(started.Sub(finished))
+}
+
+// startNextAttempt creates and starts the container's next attempt in the
+// floor's sandbox and returns its CRI startedAt.
+func (fp *floorPod) startNextAttempt(ctx context.Context, rt *runtime.Client) (time.Time, error) {
+	fp.attempt++
+	if err := fp.startContainer(ctx, rt); err != nil {
+		return time.Time{}, err
+	}
+	return startedAt(ctx, rt, fp.containerID)
 }
 
 func restartPodman(ctx context.Context, e *env, name string, s *samples) {
