@@ -28,8 +28,13 @@ pause-image: $(PAUSE_TAR)
 $(PAUSE_TAR): $(BIN)/pause $(wildcard hack/mkimage/*.go internal/ociimage/*.go)
 	$(GO) run ./hack/mkimage pause --binary $(BIN)/pause --ref $(PAUSE_IMAGE) -o $@
 
+# The daemon is built static (CGO_ENABLED=0): no libc or loader mapped into
+# it, the same binary on any distribution. Its only cgo users were the
+# resolver and os/user, whose Go forms read /etc/nsswitch.conf,
+# /etc/resolv.conf and /etc/group (a kubeconfigGroup known only to NSS
+# modules such as LDAP is given by its number).
 $(BIN)/minikubelet: $(PAUSE_TAR) $(GO_SOURCES)
-	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./cmd/minikubelet
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./cmd/minikubelet
 
 node-up: build
 	MINIKUBELET=$(BIN)/minikubelet hack/node-up.sh

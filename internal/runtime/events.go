@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/containerd"
 	eventstypes "github.com/containerd/containerd/api/events"
+	eventsapi "github.com/containerd/containerd/api/services/events/v1"
 	"github.com/containerd/typeurl/v2"
 	"go.uber.org/zap"
 )
@@ -75,37 +75,41 @@ func WatchEvents(ctx context.Context, address string, log *zap.Logger, h EventHa
 }
 
 func watchOnce(ctx context.Context, address string, log *zap.Logger, h EventHandlers, subscribed func()) error {
-	client, err := containerd.New(address, containerd.WithTimeout(containerdDialTimeout))
+	conn, err := dialContainerd(ctx, address)
 	if err != nil {
-		return fmt.Errorf("connect to containerd at %s: %w", address, err)
+		return err
 	}
-	defer client.Close()
+	defer conn.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	envelopes, errs := client.Subscribe(ctx, eventFilters...)
+	stream, err := eventsapi.NewEventsClient(conn).Subscribe(ctx, &eventsapi.SubscribeRequest{Filters: eventFilters})
+	if err != nil {
+		return fmt.Errorf("subscribe to containerd's events at %s: %w", address, err)
+	}
+	// The request has been sent: containerd answers nothing until the first
+	// event, so this is as early as the caller can relist knowing that
+	// whatever changes next is reported.
 	log.Debug("watching containerd events")
 	if h.Subscribed != nil {
 		h.Subscribed()
 	}
-	first := true
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-errs:
-			return err
-		case env := <-envelopes:
-			if first {
-				subscribed()
-				first = false
+	for first := true; ; first = false {
+		env, err := stream.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
 			}
-			ev, err := typeurl.UnmarshalAny(env.Event)
-			if err != nil {
-				log.Debug("decode containerd event", zap.String("topic", env.Topic), zap.Error(err))
-				continue
-			}
-			dispatch(ev, h)
+			return fmt.Errorf("containerd's event stream at %s: %w", address, err)
 		}
+		if first {
+			subscribed()
+		}
+		ev, err := typeurl.UnmarshalAny(env.Event)
+		if err != nil {
+			log.Debug("decode containerd event", zap.String("topic", env.Topic), zap.Error(err))
+			continue
+		}
+		dispatch(ev, h)
 	}
 }
 

@@ -9,18 +9,35 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/containerd"
+	contentapi "github.com/containerd/containerd/api/services/content/v1"
+	diffapi "github.com/containerd/containerd/api/services/diff/v1"
+	imagesapi "github.com/containerd/containerd/api/services/images/v1"
+	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
+	snapshotsapi "github.com/containerd/containerd/api/services/snapshots/v1"
+	"github.com/containerd/containerd/api/types"
 	"github.com/containerd/containerd/content"
+	contentproxy "github.com/containerd/containerd/content/proxy"
+	"github.com/containerd/containerd/diff"
+	diffproxy "github.com/containerd/containerd/diff/proxy"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/images"
 	"github.com/containerd/containerd/images/archive"
+	"github.com/containerd/containerd/labels"
+	"github.com/containerd/containerd/leases"
+	leasesproxy "github.com/containerd/containerd/leases/proxy"
 	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/containerd/rootfs"
+	"github.com/containerd/containerd/snapshots"
+	snapshotsproxy "github.com/containerd/containerd/snapshots/proxy"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -40,8 +57,6 @@ const (
 	criImageLabel      = "io.cri-containerd.image"
 	criImageLabelValue = "managed"
 
-	// containerdDialTimeout bounds connecting to containerd.
-	containerdDialTimeout = 5 * time.Second
 	// criImageSyncTimeout bounds the wait for the CRI plugin to see an
 	// imported image. The CRI learns of images from containerd's event
 	// stream, so it is usually a matter of milliseconds.
@@ -69,39 +84,67 @@ func ImportImage(ctx context.Context, address string, archive io.Reader, ref, sn
 		snapshotter = DefaultSnapshotter
 	}
 	address = strings.TrimPrefix(address, "unix://")
-	client, err := containerd.New(address, containerd.WithTimeout(containerdDialTimeout))
+	conn, err := dialContainerd(ctx, address)
 	if err != nil {
-		return fmt.Errorf("import image %s: connect to containerd at %s (is containerd running?): %w", name, address, err)
+		return fmt.Errorf("import image %s: %w", name, err)
 	}
-	defer client.Close()
+	defer conn.Close()
 
 	ctx = namespaces.WithNamespace(ctx, CRINamespace)
-	if err := importAndName(ctx, client, archive, name, snapshotter); err != nil {
+	if err := importAndName(ctx, newImportServices(conn, snapshotter), archive, name); err != nil {
 		return fmt.Errorf("import image %s into containerd at %s: %w", name, address, err)
 	}
-	if err := waitForCRIImage(ctx, runtimeapi.NewImageServiceClient(client.Conn()), name); err != nil {
+	if err := waitForCRIImage(ctx, runtimeapi.NewImageServiceClient(conn), name); err != nil {
 		return fmt.Errorf("import image %s into containerd at %s: %w", name, address, err)
 	}
 	return nil
 }
 
+// importServices are the containerd services an import writes to.
+type importServices struct {
+	leases      leases.Manager
+	content     content.Store
+	images      imagesapi.ImagesClient
+	snapshots   snapshots.Snapshotter
+	applier     diff.Applier
+	snapshotter string
+}
+
+func newImportServices(conn *grpc.ClientConn, snapshotter string) importServices {
+	return importServices{
+		leases:    leasesproxy.NewLeaseManager(leasesapi.NewLeasesClient(conn)),
+		content:   contentproxy.NewContentStore(contentapi.NewContentClient(conn)),
+		images:    imagesapi.NewImagesClient(conn),
+		snapshots: snapshotsproxy.NewSnapshotter(snapshotsapi.NewSnapshotsClient(conn), snapshotter),
+		// The proxy returns its applier untyped, to keep diff out of its
+		// imports; it is always a diff.Applier.
+		applier:     diffproxy.NewDiffApplier(diffapi.NewDiffClient(conn)).(diff.Applier),
+		snapshotter: snapshotter,
+	}
+}
+
+// importLeaseExpiry bounds how long an import's lease outlives a crashed
+// importer, as containerd's own client's leases do.
+const importLeaseExpiry = 24 * time.Hour
+
 // importAndName writes the archive's blobs, unpacks the chosen image and
 // then names it. Until it is named, a lease keeps the new content and
 // snapshots from containerd's garbage collector.
-func importAndName(ctx context.Context, client *containerd.Client, r io.Reader, name, snapshotter string) (err error) {
-	ctx, done, err := client.WithLease(ctx)
+func importAndName(ctx context.Context, svc importServices, r io.Reader, name string) (err error) {
+	lease, err := svc.leases.Create(ctx, leases.WithRandomID(), leases.WithExpiration(importLeaseExpiry))
 	if err != nil {
 		return fmt.Errorf("take a lease: %w", err)
 	}
+	ctx = leases.WithLease(ctx, lease.ID)
 	defer func() {
 		// The lease must go even when ctx is over, or the content it holds
 		// would stay until the lease expires.
-		if derr := done(context.WithoutCancel(ctx)); derr != nil && err == nil {
+		if derr := svc.leases.Delete(context.WithoutCancel(ctx), lease); derr != nil && err == nil {
 			err = fmt.Errorf("release the lease: %w", derr)
 		}
 	}()
 
-	cs := client.ContentStore()
+	cs := svc.content
 	index, err := archive.ImportIndex(ctx, cs, r)
 	if err != nil {
 		return fmt.Errorf("read the archive: %w", err)
@@ -124,32 +167,93 @@ func importAndName(ctx context.Context, client *containerd.Client, r io.Reader, 
 	}
 	// Unpack before naming: the CRI caches an image as soon as it is named,
 	// and creating a container from it needs the unpacked snapshot.
-	if err := containerd.NewImageWithPlatform(client, img, platform).Unpack(ctx, snapshotter); err != nil {
-		return fmt.Errorf("unpack for snapshotter %s: %w", snapshotter, err)
+	if err := unpack(ctx, svc, img, platform); err != nil {
+		return fmt.Errorf("unpack for snapshotter %s: %w", svc.snapshotter, err)
 	}
+	return nameImage(ctx, svc.images, img)
+}
 
-	is := client.ImageService()
-	existing, err := is.Get(ctx, name)
-	switch {
-	case err == nil:
-		if existing.Target.Digest == target.Digest && existing.Labels[criImageLabel] == criImageLabelValue {
-			return nil
+// unpack applies the image's layers as a chain of snapshots and labels the
+// image's config with the chain's top, so the garbage collector keeps the
+// snapshots as long as the image: what containerd's own Unpack does.
+func unpack(ctx context.Context, svc importServices, img images.Image, platform platforms.MatchComparer) error {
+	cs := svc.content
+	manifest, err := images.Manifest(ctx, cs, img.Target, platform)
+	if err != nil {
+		return err
+	}
+	diffIDs, err := img.RootFS(ctx, cs, platform)
+	if err != nil {
+		return fmt.Errorf("read the image's rootfs: %w", err)
+	}
+	var blobs []ocispec.Descriptor
+	for _, l := range manifest.Layers {
+		if images.IsLayerType(l.MediaType) {
+			blobs = append(blobs, l)
 		}
-		if _, err := is.Update(ctx, img, "target", "labels."+criImageLabel); err != nil {
-			return fmt.Errorf("update the image record: %w", err)
+	}
+	if len(diffIDs) != len(blobs) {
+		return fmt.Errorf("the image's config lists %d layers and its manifest %d", len(diffIDs), len(blobs))
+	}
+	var chain []digest.Digest
+	for i, blob := range blobs {
+		layer := rootfs.Layer{Diff: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: diffIDs[i]}, Blob: blob}
+		applied, err := rootfs.ApplyLayerWithOpts(ctx, layer, chain, svc.snapshots, svc.applier, nil, nil)
+		if err != nil {
+			return fmt.Errorf("apply layer %s: %w", blob.Digest, err)
+		}
+		if applied {
+			// The layer's uncompressed digest is now verified.
+			info := content.Info{Digest: blob.Digest, Labels: map[string]string{labels.LabelUncompressed: diffIDs[i].String()}}
+			if _, err := cs.Update(ctx, info, "labels."+labels.LabelUncompressed); err != nil {
+				return fmt.Errorf("label layer %s: %w", blob.Digest, err)
+			}
+		}
+		chain = append(chain, diffIDs[i])
+	}
+	config, err := img.Config(ctx, cs, platform)
+	if err != nil {
+		return err
+	}
+	gcLabel := "containerd.io/gc.ref.snapshot." + svc.snapshotter
+	info := content.Info{Digest: config.Digest, Labels: map[string]string{gcLabel: identity.ChainID(chain).String()}}
+	if _, err := cs.Update(ctx, info, "labels."+gcLabel); err != nil {
+		return fmt.Errorf("label the image's config: %w", err)
+	}
+	return nil
+}
+
+// nameImage creates or updates the image record, so the CRI finds the
+// image by name.
+func nameImage(ctx context.Context, is imagesapi.ImagesClient, img images.Image) error {
+	record := &imagesapi.Image{
+		Name:   img.Name,
+		Labels: img.Labels,
+		Target: &types.Descriptor{MediaType: img.Target.MediaType, Digest: img.Target.Digest.String(), Size: img.Target.Size, Annotations: img.Target.Annotations},
+	}
+	update := func() error {
+		mask := &fieldmaskpb.FieldMask{Paths: []string{"target", "labels." + criImageLabel}}
+		if _, err := is.Update(ctx, &imagesapi.UpdateImageRequest{Image: record, UpdateMask: mask}); err != nil {
+			return fmt.Errorf("update the image record: %w", errdefs.FromGRPC(err))
 		}
 		return nil
+	}
+	existing, err := is.Get(ctx, &imagesapi.GetImageRequest{Name: img.Name})
+	switch err = errdefs.FromGRPC(err); {
+	case err == nil:
+		if existing.GetImage().GetTarget().GetDigest() == record.Target.Digest && existing.GetImage().GetLabels()[criImageLabel] == criImageLabelValue {
+			return nil
+		}
+		return update()
 	case !errdefs.IsNotFound(err):
 		return fmt.Errorf("look up the image record: %w", err)
 	}
-	if _, err := is.Create(ctx, img); err != nil {
-		if !errdefs.IsAlreadyExists(err) {
+	if _, err := is.Create(ctx, &imagesapi.CreateImageRequest{Image: record}); err != nil {
+		if err := errdefs.FromGRPC(err); !errdefs.IsAlreadyExists(err) {
 			return fmt.Errorf("create the image record: %w", err)
 		}
 		// Another importer named it in the meantime.
-		if _, err := is.Update(ctx, img, "target", "labels."+criImageLabel); err != nil {
-			return fmt.Errorf("update the image record: %w", err)
-		}
+		return update()
 	}
 	return nil
 }
