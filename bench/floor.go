@@ -12,6 +12,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/minikubelet/minikubelet/internal/cgroups"
 	"github.com/minikubelet/minikubelet/internal/runtime"
 	"github.com/minikubelet/minikubelet/internal/sandbox"
 	"github.com/minikubelet/minikubelet/internal/staticpods"
@@ -45,6 +46,9 @@ func floorStart(ctx context.Context, rt *runtime.Client, manifest *v1.Pod, node 
 		return nil, time.Time{}, err
 	}
 	fp := &floorPod{pod: pod, sandboxCfg: sandbox.Config(pod, 0, sandbox.Options{})}
+	// As every kubelet (cgroupsPerQOS): the sandbox in the pod's cgroup
+	// under its QoS class's, which runc makes on the way.
+	fp.sandboxCfg.Linux.CgroupParent = cgroups.PodCgroupName("/", pod)
 	t0 := time.Now()
 	if err := os.MkdirAll(fp.sandboxCfg.LogDirectory, 0o755); err != nil {
 		return nil, t0, err
@@ -70,6 +74,12 @@ func (fp *floorPod) startContainer(ctx context.Context, rt *runtime.Client) erro
 	for _, e := range c.Env {
 		envs = append(envs, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(e.Value)})
 	}
+	// As every kubelet: the pod's /etc/hosts and the instance's
+	// termination-log, each a file bind-mounted into the container.
+	mounts, err := fp.kubeletMounts(c.Name)
+	if err != nil {
+		return err
+	}
 	cfg := &runtimeapi.ContainerConfig{
 		Metadata: &runtimeapi.ContainerMetadata{Name: c.Name, Attempt: fp.attempt},
 		Image:    &runtimeapi.ImageSpec{Image: c.Image, UserSpecifiedImage: c.Image},
@@ -84,6 +94,7 @@ func (fp *floorPod) startContainer(ctx context.Context, rt *runtime.Client) erro
 			runtime.LabelNode:          fp.pod.Spec.NodeName,
 		},
 		LogPath: filepath.Join(c.Name, fmt.Sprintf("%d.log", fp.attempt)),
+		Mounts:  mounts,
 		Linux: &runtimeapi.LinuxContainerConfig{
 			SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
 				NamespaceOptions: sandbox.NamespaceOptions(fp.pod),
@@ -99,6 +110,27 @@ func (fp *floorPod) startContainer(ctx context.Context, rt *runtime.Client) erro
 		return fmt.Errorf("floor: StartContainer %s: %w", fp.pod.Name, err)
 	}
 	return nil
+}
+
+// kubeletMounts writes the files every kubelet mounts into a container,
+// under the pod's log directory (which teardown removes).
+func (fp *floorPod) kubeletMounts(container string) ([]*runtimeapi.Mount, error) {
+	dir := filepath.Join(fp.sandboxCfg.LogDirectory, "floor-files")
+	hosts := filepath.Join(dir, "etc-hosts")
+	message := filepath.Join(dir, fmt.Sprintf("%s-termination-log-%d", container, fp.attempt))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(hosts, []byte("127.0.0.1\tlocalhost\n"), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(message, nil, 0o666); err != nil {
+		return nil, err
+	}
+	return []*runtimeapi.Mount{
+		{ContainerPath: "/etc/hosts", HostPath: hosts},
+		{ContainerPath: "/dev/termination-log", HostPath: message},
+	}, nil
 }
 
 // restartContainer replaces the container with a new attempt in the same
@@ -132,6 +164,7 @@ func (fp *floorPod) teardown(ctx context.Context, rt *runtime.Client, grace int6
 		errs = append(errs, fmt.Errorf("floor: RemovePodSandbox: %w", err))
 	}
 	os.RemoveAll(fp.sandboxCfg.LogDirectory)
+	removePodCgroup(fp.sandboxCfg.Linux.CgroupParent)
 	return errors.Join(errs...)
 }
 
@@ -227,4 +260,24 @@ func forceRemove(ctx context.Context, rt *runtime.Client, node string) (int, err
 		os.RemoveAll(filepath.Join(sandbox.DefaultPodLogsDir, fmt.Sprintf("%s_%s_%s", sb.Metadata.Namespace, sb.Metadata.Name, sb.Metadata.Uid)))
 	}
 	return len(sbs), errors.Join(errs...)
+}
+
+// removePodCgroup removes the floor pod's cgroup from every hierarchy once
+// its sandbox is gone (runc removes only the containers' own).
+func removePodCgroup(name string) {
+	if name == "" {
+		return
+	}
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", name))
+	if unified := filepath.Join("/sys/fs/cgroup", name); isDir(unified) {
+		dirs = append(dirs, unified)
+	}
+	for _, d := range dirs {
+		os.Remove(d)
+	}
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
