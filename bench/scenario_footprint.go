@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -47,12 +48,56 @@ func runFootprint(ctx context.Context, e *env, res *Result, _ int) error {
 				res.add(figure(fmt.Sprintf("%s: time to start pods %d-%d", label, have+1, n), "s", "", map[string]*samples{implMinikubelet: single(took.Seconds())}))
 				have = n
 			}
-			if _, err := footprintWindow(ctx, e, d, containerd, label, n, e.window, res); err != nil {
+			st, err := footprintWindow(ctx, e, d, containerd, label, n, e.window, res)
+			if err != nil {
 				return err
+			}
+			if n == lastStage(e.maxPods) {
+				if err := containerdWithoutDaemon(ctx, d, containerd, label, e.window/2, st, res); err != nil {
+					return err
+				}
 			}
 		}
 		return ctx.Err()
 	})
+}
+
+// lastStage is the largest footprint stage of at most maxPods pods.
+func lastStage(maxPods int) int {
+	last := 0
+	for _, n := range footprintStages {
+		if n <= maxPods {
+			last = n
+		}
+	}
+	return last
+}
+
+// containerdWithoutDaemon measures containerd's CPU over window with the
+// daemon stopped (SIGSTOP) and its pods left running: what containerd
+// spends on the pods by itself. The rest of its CPU in the stage's window
+// is what the daemon's calls cost it.
+func containerdWithoutDaemon(ctx context.Context, d *daemon, containerd int, label string, window time.Duration, st stage, res *Result) error {
+	if err := syscall.Kill(d.pid(), syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("stop the daemon: %w", err)
+	}
+	defer syscall.Kill(d.pid(), syscall.SIGCONT) //nolint:errcheck // a daemon gone shows in the next stage
+	progress("%s: %s with the daemon stopped: measuring containerd for %s", res.Scenario, label, window)
+	// Calls in flight when it stopped end within moments.
+	if err := sleepCtx(ctx, time.Second); err != nil {
+		return err
+	}
+	cpu := sampleCPU(containerd)
+	if err := sleepCtx(ctx, window); err != nil {
+		return err
+	}
+	alone := cpu.percent()
+	add := func(what, target string, v float64) {
+		res.add(figure(label+": "+what, "% of a core", target, map[string]*samples{implMinikubelet: single(v)}))
+	}
+	add("containerd CPU with the daemon stopped (SIGSTOP), pods running", "", alone)
+	add("containerd CPU caused by the daemon (the stage's less the stopped daemon's)", "<= 2", max(st.containerdCPU-alone, 0))
+	return nil
 }
 
 // stage is what footprintWindow measured of one stage.
