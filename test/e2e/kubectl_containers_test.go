@@ -311,10 +311,7 @@ func TestKubectl_Containers(t *testing.T) {
 	})
 
 	t.Run("the machine's kubectl", func(t *testing.T) {
-		bin := machineKubectl()
-		if bin == "" {
-			t.Skip("this machine has no /usr/bin/kubectl")
-		}
+		bin := machineKubectl(t)
 		if out, stderr, err := n.runKubectl(bin, "logs", pod, "-c", "shell"); err != nil || out != "started\nsecond-line\n" {
 			t.Errorf("machine kubectl logs = %q, %v (%s); want the two lines", out, err, stderr)
 		}

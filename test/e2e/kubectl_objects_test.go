@@ -407,10 +407,7 @@ func TestKubectlObjects_WritesRefusedNamingTheManifest(t *testing.T) {
 // TestKubectlObjects_MachineKubectl drives the machine's own kubectl (a
 // version dispatcher on these machines) through the common commands.
 func TestKubectlObjects_MachineKubectl(t *testing.T) {
-	bin := machineKubectl()
-	if bin == "" {
-		t.Skip("this machine has no /usr/bin/kubectl")
-	}
+	bin := machineKubectl(t)
 	n := startNode(t)
 	n.writeManifest("web.yaml", webPod)
 	n.waitPod("web", 20*time.Second, "Running", podRunning)
